@@ -1,0 +1,1 @@
+"""Prefect flows the workers run."""

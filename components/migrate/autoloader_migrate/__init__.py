@@ -1,0 +1,1 @@
+"""The one-shot migration tool: database schema, reconciliation with Prefect, imports."""

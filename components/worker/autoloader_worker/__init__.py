@@ -1,0 +1,1 @@
+"""The worker process: a Prefect worker pulling Autoloader's flow runs from its queues."""

@@ -1,0 +1,1 @@
+"""One module per service; each `start(ctx)` starts it, waits for health, records its settings."""

@@ -1,0 +1,90 @@
+"""Spark Connect server from the pyspark package, with Iceberg (JDBC catalog) and S3A."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autoloader_devstack import health, process, provision
+from autoloader_devstack.context import StackContext, write_private
+from autoloader_devstack.ports import HOST
+
+CATALOG = "lake"
+SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+def start(ctx: StackContext) -> None:
+    java_home = provision.java_home()
+    python = provision.stack_python()
+    spark_home = provision.spark_home(python)
+    jars = provision.spark_jars(spark_home)
+    folder = ctx.service_dir("spark")
+    port = ctx.port("spark", 15002)
+    properties = folder / "spark-defaults.conf"
+    # Credentials go in a private properties file, not on the command line where `ps` shows them.
+    write_private(properties, _properties(ctx, folder, port))
+    conf_dir = folder / "conf"
+    conf_dir.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "JAVA_HOME": java_home,
+        "SPARK_HOME": str(spark_home),
+        "SPARK_CONF_DIR": str(conf_dir),
+        "SPARK_LOG_DIR": str(folder),
+        "SPARK_LOCAL_IP": HOST,
+    }
+    server = process.start(
+        "spark-connect",
+        [str(spark_home / "bin" / "spark-submit"), "--class", SERVER_CLASS,
+         "--name", "autoloader-spark-connect", "--properties-file", str(properties),
+         "--jars", ",".join(str(jar) for jar in jars), "spark-internal"],
+        folder / "spark-connect.log",
+        env=env,
+    )
+    ctx.processes.append(server)
+    ctx.save()
+    process.wait_until(server, lambda: health.tcp_open(port), 180, "gRPC port open")
+    ctx.settings.update(
+        {
+            "AUTOLOADER_SPARK_REMOTE": f"sc://{HOST}:{port}",
+            "AUTOLOADER_ICEBERG_CATALOG": CATALOG,
+        }
+    )
+    ctx.save()
+
+
+def _properties(ctx: StackContext, folder: Path, port: int) -> str:
+    settings = ctx.settings
+    catalog = f"spark.sql.catalog.{CATALOG}"
+    values = {
+        "spark.master": "local[*]",
+        "spark.driver.memory": os.environ.get("AUTOLOADER_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.connect.grpc.binding.address": HOST,
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.ui.enabled": "false",
+        "spark.local.dir": str(folder / "tmp"),
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        catalog: "org.apache.iceberg.spark.SparkCatalog",
+        f"{catalog}.catalog-impl": "org.apache.iceberg.jdbc.JdbcCatalog",
+        f"{catalog}.uri": (
+            f"jdbc:postgresql://{settings['AUTOLOADER_PG_HOST']}:{settings['AUTOLOADER_PG_PORT']}"
+            "/iceberg"
+        ),
+        f"{catalog}.jdbc.user": settings["AUTOLOADER_PG_USER"],
+        f"{catalog}.jdbc.password": settings["AUTOLOADER_PG_PASSWORD"],
+        f"{catalog}.jdbc.schema-version": "V1",
+        f"{catalog}.warehouse": settings["AUTOLOADER_WAREHOUSE"],
+        "spark.hadoop.fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": settings["AUTOLOADER_S3_ENDPOINT"],
+        "spark.hadoop.fs.s3a.endpoint.region": settings["AUTOLOADER_S3_REGION"],
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.access.key": settings["AUTOLOADER_S3_ACCESS_KEY"],
+        "spark.hadoop.fs.s3a.secret.key": settings["AUTOLOADER_S3_SECRET_KEY"],
+        "spark.hadoop.fs.s3a.aws.credentials.provider": (
+            "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
+        ),
+    }
+    return "".join(f"{key} {value}\n" for key, value in values.items())
+

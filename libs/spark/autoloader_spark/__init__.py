@@ -1,0 +1,1 @@
+"""Spark Connect sessions and Iceberg loads; the worker is only a client."""
