@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from autoloader_core import __version__
 from fastapi import FastAPI
 from pydantic import BaseModel
+
+from autoloader_core import __version__
 
 
 class Health(BaseModel):

@@ -1,11 +1,26 @@
+import asyncio
+
+import httpx
 from autoloader_core import __version__
-from fastapi.testclient import TestClient
 
 from autoloader_api.app import create_app
 
 
+def get(path: str) -> httpx.Response:
+    async def call() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return await client.get(path)
+
+    return asyncio.run(call())
+
+
 def test_health_reports_ok_and_version() -> None:
-    response = TestClient(create_app()).get("/health")
+    response = get("/health")
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "version": __version__}
+
+
+def test_unknown_paths_are_404() -> None:
+    assert get("/nope").status_code == 404

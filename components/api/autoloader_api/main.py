@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
-from autoloader_core.settings import get_settings
 
 from autoloader_api.app import create_app
+from autoloader_core.settings import get_settings
 
 
 def main(argv: list[str] | None = None) -> None:

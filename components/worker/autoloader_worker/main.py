@@ -30,18 +30,27 @@ def main(argv: list[str] | None = None) -> None:
         description="Run a Prefect worker that executes Autoloader flow runs.",
     )
     parser.add_argument("--pool", default=settings.work_pool, help="Prefect work pool")
-    parser.add_argument("--queue", action="append", default=[], dest="queues",
-                        help="work queue to pull from (repeatable; default: every queue)")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="runs at once (1 = single-task worker; default: no limit)")
+    parser.add_argument(
+        "--queue",
+        action="append",
+        default=[],
+        dest="queues",
+        help="work queue to pull from (repeatable; default: every queue)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="runs at once (1 = single-task worker; default: no limit)",
+    )
     parser.add_argument("--name", default=None, help="worker name shown in Prefect")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("PREFECT_API_URL", settings.prefect_api_url)
     os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", DEFAULT_QUERY_SECONDS)
-    from prefect.cli import app  # imported late: it reads the environment set above
-
-    sys.exit(app(build_command(args.pool, args.queues, args.limit, args.name)))
+    # Replace this process with Prefect's CLI, so a supervisor's signals reach the worker itself.
+    command = build_command(args.pool, args.queues, args.limit, args.name)
+    os.execv(sys.executable, [sys.executable, "-m", "prefect", *command])
 
 
 if __name__ == "__main__":

@@ -5,8 +5,20 @@ def test_command_names_every_queue_and_the_limit() -> None:
     command = build_command("autoloader", ["default", "priority"], 1, "w1")
 
     assert command == [
-        "worker", "start", "--pool", "autoloader", "--type", "process",
-        "--work-queue", "default", "--work-queue", "priority", "--limit", "1", "--name", "w1",
+        "worker",
+        "start",
+        "--pool",
+        "autoloader",
+        "--type",
+        "process",
+        "--work-queue",
+        "default",
+        "--work-queue",
+        "priority",
+        "--limit",
+        "1",
+        "--name",
+        "w1",
     ]
 
 

@@ -45,12 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     up = commands.add_parser("up", help="start the services and print their addresses")
-    up.add_argument("--detach", action="store_true",
-                    help="return once healthy, leaving the stack running (stop with `down`)")
-    up.add_argument("--free-ports", action="store_true",
-                    help="use any free loopback ports instead of the usual ones")
-    up.add_argument("--services", default=",".join(stack.ALL),
-                    help=f"comma-separated subset of {', '.join(stack.ALL)} (dependencies added)")
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once healthy, leaving the stack running (stop with `down`)",
+    )
+    up.add_argument(
+        "--free-ports",
+        action="store_true",
+        help="use any free loopback ports instead of the usual ones",
+    )
+    up.add_argument(
+        "--services",
+        default=",".join(stack.ALL),
+        help=f"comma-separated subset of {', '.join(stack.ALL)} (dependencies added)",
+    )
     up.set_defaults(handler=_up)
 
     down = commands.add_parser("down", help="stop the stack started by `up`")
@@ -102,8 +111,11 @@ def _stay_in_foreground(root: Path) -> int:
         dead = [p for p in processes if not p.is_running()]
         if dead:
             for managed in dead:
-                print(f"\n{managed.name} stopped unexpectedly; last lines of {managed.log_path}:\n"
-                      f"{managed.log_tail()}", file=sys.stderr)
+                print(
+                    f"\n{managed.name} stopped unexpectedly; last lines of {managed.log_path}:\n"
+                    f"{managed.log_tail()}",
+                    file=sys.stderr,
+                )
             status = 1
             break
         time.sleep(1)

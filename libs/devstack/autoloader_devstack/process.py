@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,6 +39,8 @@ class ManagedProcess:
         )
 
     def is_running(self) -> bool:
+        """True while any process of the group lives (an exited child of ours is reaped first)."""
+        _reap(self.pid)
         try:
             os.killpg(self.pid, 0)
         except ProcessLookupError:
@@ -55,19 +58,16 @@ class ManagedProcess:
     def stop(self, timeout: float = 20.0) -> None:
         """Signals the whole process group, then kills what is left after the timeout."""
         if not self.is_running():
-            _reap(self.pid)
             return
         _signal_group(self.pid, self.stop_signal)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            _reap(self.pid)
             if not self.is_running():
                 return
             time.sleep(0.2)
         _signal_group(self.pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while self.is_running() and time.monotonic() < deadline:
-            _reap(self.pid)
             time.sleep(0.1)
 
 
@@ -116,8 +116,13 @@ def wait_until(
     )
 
 
-def run(command: Sequence[str], what: str, env: Mapping[str, str] | None = None,
-        cwd: Path | None = None, timeout: float = 1800) -> str:
+def run(
+    command: Sequence[str],
+    what: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 1800,
+) -> str:
     """Runs a provisioning or setup command; a failure is a SetupError with its output."""
     try:
         result = subprocess.run(
@@ -140,15 +145,11 @@ def run(command: Sequence[str], what: str, env: Mapping[str, str] | None = None,
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _reap(pid: int) -> None:
     """Collects the exit status of a child we started, so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

@@ -106,8 +106,16 @@ def spark_jars(spark: Path) -> list[Path]:
         log(f"fetching the Spark server's jars with Maven into {target} (once)...")
         shutil.rmtree(target, ignore_errors=True)
         run(
-            [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-             f"-DoutputDirectory={target}", "-DincludeScope=runtime"],
+            [
+                mvn,
+                "-B",
+                "-q",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={target}",
+                "-DincludeScope=runtime",
+            ],
             "fetching jars with Maven",
         )
         (target / ".complete").write_text(pom.read_text())
@@ -148,8 +156,18 @@ def azurite_binary() -> Path:
         )
     log(f"installing Azurite {AZURITE_VERSION} with npm into {target} (once)...")
     target.mkdir(parents=True, exist_ok=True)
-    run([npm, "install", "--prefix", str(target), "--no-audit", "--no-fund",
-         f"azurite@{AZURITE_VERSION}"], "installing Azurite with npm")
+    run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(target),
+            "--no-audit",
+            "--no-fund",
+            f"azurite@{AZURITE_VERSION}",
+        ],
+        "installing Azurite with npm",
+    )
     return binary
 
 
@@ -173,8 +191,10 @@ def postgres_bin() -> Path:
 
 
 def _find_postgres_bin() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-                      key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
     return versions[-1].parent if versions else None
 
 
@@ -184,7 +204,8 @@ def _python311() -> str:
             assert candidate is not None
             version = subprocess.run(
                 [candidate, "-c", "import sys; print(sys.version_info[:2] >= (3, 11))"],
-                capture_output=True, text=True,
+                capture_output=True,
+                text=True,
             ).stdout.strip()
             if version == "True":
                 return candidate
@@ -198,10 +219,18 @@ def _pip_install(python: Path, requirements: list[str]) -> None:
     env = {**os.environ, "PIP_CONFIG_FILE": "/dev/null", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     cert = "/etc/ssl/certs/ca-certificates.crt"
     extra = ["--cert", cert] if Path(cert).exists() else []
-    run([str(python), "-m", "pip", "install", "-q", *extra, *requirements],
-        f"pip install {' '.join(requirements)}", env=env, timeout=3600)
+    run(
+        [str(python), "-m", "pip", "install", "-q", *extra, *requirements],
+        f"pip install {' '.join(requirements)}",
+        env=env,
+        timeout=3600,
+    )
 
 
 def _artifact(jar_name: str) -> str:
-    """`hadoop-aws-3.4.2.jar` -> `hadoop-aws`: the artifact part before the version."""
-    return re.sub(r"-\d[\w.\-]*\.jar$", "", jar_name)
+    """`hadoop-aws-3.4.2.jar` -> `hadoop-aws`: the name before the last `-<version>`.
+
+    A version holds no `_`, which keeps Scala suffixes (`spark-avro_2.13`) in the name.
+    """
+    match = re.match(r"(.+)-\d[^_]*\.jar$", jar_name)
+    return match.group(1) if match else jar_name.removesuffix(".jar")

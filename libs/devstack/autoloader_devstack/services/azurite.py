@@ -20,9 +20,18 @@ def start(ctx: StackContext) -> None:
     port = ctx.port("azurite", 10000)
     server = process.start(
         "azurite",
-        [str(provision.azurite_binary()), "--blobHost", HOST, "--blobPort", str(port),
-         "--location", str(folder / "data"), "--skipApiVersionCheck", "--disableTelemetry",
-         "--loose"],
+        [
+            str(provision.azurite_binary()),
+            "--blobHost",
+            HOST,
+            "--blobPort",
+            str(port),
+            "--location",
+            str(folder / "data"),
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--loose",
+        ],
         folder / "azurite.log",
         env=dict(os.environ),
     )

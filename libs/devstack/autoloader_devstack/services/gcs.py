@@ -15,8 +15,13 @@ def start(ctx: StackContext) -> None:
     port = ctx.port("gcs", 9023)
     server = process.start(
         "gcs",
-        [str(python.parent / "gcp-storage-emulator"), "start", f"--host={HOST}",
-         f"--port={port}", "--in-memory"],
+        [
+            str(python.parent / "gcp-storage-emulator"),
+            "start",
+            f"--host={HOST}",
+            f"--port={port}",
+            "--in-memory",
+        ],
         folder / "gcs.log",
         env=dict(os.environ),
     )
@@ -24,7 +29,9 @@ def start(ctx: StackContext) -> None:
     ctx.save()
     endpoint = f"http://{HOST}:{port}"
     process.wait_until(
-        server, lambda: health.http_answers(f"{endpoint}/storage/v1/b?project=dev"), 60,
+        server,
+        lambda: health.http_answers(f"{endpoint}/storage/v1/b?project=dev"),
+        60,
         "JSON API answering",
     )
     ctx.settings.update({"AUTOLOADER_GCS_ENDPOINT": endpoint, "AUTOLOADER_GCS_PROJECT": "dev"})

@@ -31,17 +31,43 @@ def start(ctx: StackContext) -> None:
     password_file.write_text(password + "\n")
     _chown_for(run_as, folder, password_file)
     process.run(
-        [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", USER, "-E", "UTF8",
-         "--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"],
+        [
+            *run_as,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            USER,
+            "-E",
+            "UTF8",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={password_file}",
+        ],
         "initdb",
     )
     password_file.unlink()
 
     server = process.start(
         "postgres",
-        [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port),
-         "-c", f"listen_addresses={HOST}", "-c", f"unix_socket_directories={folder}",
-         "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off"],
+        [
+            *run_as,
+            str(bin_dir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            f"listen_addresses={HOST}",
+            "-c",
+            f"unix_socket_directories={folder}",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+        ],
         folder / "postgres.log",
         # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
         stop_signal=signal.SIGINT,
@@ -59,8 +85,20 @@ def start(ctx: StackContext) -> None:
     psql = shutil.which("psql") or str(bin_dir / "psql")
     for database in DATABASES:
         process.run(
-            [psql, "-h", HOST, "-p", str(port), "-U", USER, "-d", "postgres", "-q",
-             "-c", f'CREATE DATABASE "{database}"'],
+            [
+                psql,
+                "-h",
+                HOST,
+                "-p",
+                str(port),
+                "-U",
+                USER,
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                f'CREATE DATABASE "{database}"',
+            ],
             f"creating database {database}",
             env=env,
         )

@@ -35,11 +35,23 @@ def start(ctx: StackContext) -> None:
         console_port = ctx.port("s3-console", 9001)
         server = process.start(
             "s3 (minio)",
-            [str(provision.minio_binary()), "server", str(folder / "data"),
-             "--address", f"{HOST}:{port}", "--console-address", f"{HOST}:{console_port}"],
+            [
+                str(provision.minio_binary()),
+                "server",
+                str(folder / "data"),
+                "--address",
+                f"{HOST}:{port}",
+                "--console-address",
+                f"{HOST}:{console_port}",
+            ],
             folder / "minio.log",
-            env={**os.environ, "MINIO_ROOT_USER": access_key, "MINIO_ROOT_PASSWORD": secret_key,
-                 "MINIO_UPDATE": "off", "MINIO_CI_CD": "1"},
+            env={
+                **os.environ,
+                "MINIO_ROOT_USER": access_key,
+                "MINIO_ROOT_PASSWORD": secret_key,
+                "MINIO_UPDATE": "off",
+                "MINIO_CI_CD": "1",
+            },
         )
         ready = f"{endpoint}/minio/health/live"
         ctx.settings["AUTOLOADER_S3_CONSOLE_URL"] = f"http://{HOST}:{console_port}"
@@ -80,7 +92,16 @@ def _create_buckets(python: Path, endpoint: str, access_key: str, secret_key: st
     )
     # Keys go through the environment-free argv of a short-lived child, never into a log.
     process.run(
-        [str(python), "-c", script, endpoint, REGION, access_key, secret_key,
-         WAREHOUSE_BUCKET, LANDING_BUCKET],
+        [
+            str(python),
+            "-c",
+            script,
+            endpoint,
+            REGION,
+            access_key,
+            secret_key,
+            WAREHOUSE_BUCKET,
+            LANDING_BUCKET,
+        ],
         "creating the S3 buckets",
     )

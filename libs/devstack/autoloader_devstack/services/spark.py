@@ -35,9 +35,18 @@ def start(ctx: StackContext) -> None:
     }
     server = process.start(
         "spark-connect",
-        [str(spark_home / "bin" / "spark-submit"), "--class", SERVER_CLASS,
-         "--name", "autoloader-spark-connect", "--properties-file", str(properties),
-         "--jars", ",".join(str(jar) for jar in jars), "spark-internal"],
+        [
+            str(spark_home / "bin" / "spark-submit"),
+            "--class",
+            SERVER_CLASS,
+            "--name",
+            "autoloader-spark-connect",
+            "--properties-file",
+            str(properties),
+            "--jars",
+            ",".join(str(jar) for jar in jars),
+            "spark-internal",
+        ],
         folder / "spark-connect.log",
         env=env,
     )
@@ -87,4 +96,3 @@ def _properties(ctx: StackContext, folder: Path, port: int) -> str:
         ),
     }
     return "".join(f"{key} {value}\n" for key, value in values.items())
-

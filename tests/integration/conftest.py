@@ -1,0 +1,51 @@
+"""Fixtures that hand tests the addresses of real services.
+
+Under `./dev test`, AUTOLOADER_STACK_ENV names the env file of a stack started once for the
+whole suite. A test file run alone (`./pants test tests/integration/test_s3.py`) starts the
+services it needs itself, on free ports, and stops them when it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import StackFactory
+
+from autoloader_devstack import stack
+from autoloader_devstack.context import read_env_file
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: needs the real services of the dev stack")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[StackFactory]:
+    """`services("s3", "spark")` returns the settings of those services, starting any missing."""
+    env_file = os.environ.get("AUTOLOADER_STACK_ENV")
+    settings: dict[str, str] = read_env_file(Path(env_file)) if env_file else {}
+    roots: list[Path] = []
+    base = Path(tempfile.mkdtemp(prefix="autoloader-it-"))
+
+    def need(*names: str) -> dict[str, str]:
+        absent = stack.missing(names, settings)
+        if absent and env_file:
+            pytest.fail(f"The stack in {env_file} does not provide {', '.join(absent)}.")
+        if absent:
+            root = base / f"stack-{len(roots)}"
+            roots.append(root)
+            settings.update(stack.start(root, absent, use_free_ports=True, given=settings))
+        return dict(settings)
+
+    yield need
+    for root in reversed(roots):
+        stack.stop(root)
