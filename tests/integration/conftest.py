@@ -1,8 +1,9 @@
 """Fixtures that hand tests the addresses of real services.
 
 Under `./dev test`, AUTOLOADER_STACK_ENV names the env file of a stack started once for the
-whole suite. A test file run alone (`./pants test tests/integration/test_s3.py`) starts the
-services it needs itself, on free ports, and stops them when it ends.
+whole suite. A test file run alone (`./pants test tests/integration/test_postgres.py`) starts the
+services it needs itself, on free ports, and stops them when it ends: as local processes, or as
+containers where AUTOLOADER_TEST_CONTAINERS=1 and a Docker engine answers (see containers.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import containers
 import pytest
 from support import StackFactory
 
@@ -34,12 +36,16 @@ def services() -> Iterator[StackFactory]:
     env_file = os.environ.get("AUTOLOADER_STACK_ENV")
     settings: dict[str, str] = read_env_file(Path(env_file)) if env_file else {}
     roots: list[Path] = []
+    stops: list[containers.Stop] = []
     base = Path(tempfile.mkdtemp(prefix="autoloader-it-"))
 
     def need(*names: str) -> dict[str, str]:
         absent = stack.missing(names, settings)
         if absent and env_file:
             pytest.fail(f"The stack in {env_file} does not provide {', '.join(absent)}.")
+        if absent and containers.wanted():
+            stops.extend(containers.start(absent, settings))
+            absent = stack.missing(names, settings)
         if absent:
             root = base / f"stack-{len(roots)}"
             roots.append(root)
@@ -49,3 +55,5 @@ def services() -> Iterator[StackFactory]:
     yield need
     for root in reversed(roots):
         stack.stop(root)
+    for stop in reversed(stops):
+        stop()

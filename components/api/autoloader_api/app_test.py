@@ -1,9 +1,9 @@
 import asyncio
 
 import httpx
-from autoloader_core import __version__
 
 from autoloader_api.app import create_app
+from autoloader_core import __version__
 
 
 def get(path: str) -> httpx.Response:

@@ -17,7 +17,9 @@ def bare_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_missing_java_says_what_to_install(bare_path: Path) -> None:
-    with pytest.raises(SetupError, match=r"(?s)Java 17 or newer is needed.*apt-get install openjdk-17"):
+    with pytest.raises(
+        SetupError, match=r"(?s)Java 17 or newer is needed.*apt-get install openjdk-17"
+    ):
         provision.java_home()
 
 
