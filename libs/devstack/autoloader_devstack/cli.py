@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from autoloader_devstack import provision, stack
+from autoloader_devstack import provision, report, stack
 from autoloader_devstack.context import ENV_FILE, load_state
 from autoloader_devstack.errors import SetupError
 from autoloader_devstack.services import s3
@@ -70,7 +70,17 @@ def _parser() -> argparse.ArgumentParser:
 
     prov = commands.add_parser("provision", help="install what the stack needs, once")
     prov.set_defaults(handler=_provision)
+
+    summary = commands.add_parser("report", help="sum JUnit reports into one closing line")
+    summary.add_argument("reports", type=Path, help="folder of JUnit XML files")
+    summary.set_defaults(handler=_report)
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    totals = report.summarize(args.reports)
+    print(totals.line())
+    return 0 if totals.passed and not totals.failed else 1
 
 
 def _up(args: argparse.Namespace) -> int:
