@@ -18,3 +18,17 @@ def s3_options(settings: dict[str, str]) -> dict[str, Any]:
             "region_name": settings["AUTOLOADER_S3_REGION"],
         },
     }
+
+
+def fresh_database(database_url: str, name: str) -> str:
+    """Creates an empty database next to the one in `database_url`; returns its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)

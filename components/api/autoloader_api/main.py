@@ -1,13 +1,28 @@
-"""Entry point of the api PEX: serves the app with uvicorn."""
+"""Entry point of the api PEX: checks the metadata database, then serves the app with uvicorn."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 import uvicorn
+from autoloader_metadata.db import check_ready, make_engine
+from autoloader_metadata.errors import DatabaseUnavailable, SchemaOutOfDate
 
 from autoloader_api.app import create_app
 from autoloader_core.settings import get_settings
+
+
+def preflight(database_url: str) -> None:
+    """Exits with a clear message when the database is unreachable or not migrated."""
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        check_ready(engine)
+    except (DatabaseUnavailable, SchemaOutOfDate) as error:
+        print(f"autoloader-api cannot start: {error}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=settings.api_host, help="address to listen on")
     parser.add_argument("--port", type=int, default=settings.api_port, help="port to listen on")
     args = parser.parse_args(argv)
+    preflight(settings.database_url.get_secret_value())
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
 
 

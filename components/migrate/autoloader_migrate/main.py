@@ -1,10 +1,13 @@
-"""Entry point of the migrate PEX."""
+"""Entry point of the migrate PEX: `migrate db upgrade|downgrade|current|check|ping`."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from alembic import command
+from autoloader_metadata.db import alembic_config, check_ready, current_revision, make_engine
+from autoloader_metadata.errors import DomainError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,32 +24,73 @@ def ping_database(url: str) -> str:
         engine.dispose()
 
 
-def _db_ping(args: argparse.Namespace) -> int:
-    settings = get_settings()
+def _database_url() -> str:
+    return get_settings().database_url.get_secret_value()
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    command.upgrade(alembic_config(_database_url()), args.revision)
+    return _current(args)
+
+
+def _downgrade(args: argparse.Namespace) -> int:
+    command.downgrade(alembic_config(_database_url()), args.revision)
+    return _current(args)
+
+
+def _current(args: argparse.Namespace) -> int:
+    engine = make_engine(_database_url(), pool_size=1)
     try:
-        server_version = ping_database(settings.database_url.get_secret_value())
-    except SQLAlchemyError as error:
-        # The driver's message names host and port but never the password.
-        cause = getattr(error, "orig", None) or error
-        print(f"database unreachable: {type(cause).__name__}: {cause}", file=sys.stderr)
-        return 1
-    print(f"database reachable (PostgreSQL {server_version})")
+        print(f"schema revision: {current_revision(engine) or 'none (empty database)'}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    engine = make_engine(_database_url(), pool_size=1)
+    try:
+        print(f"the database is at the expected schema revision {check_ready(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _ping(args: argparse.Namespace) -> int:
+    print(f"database reachable (PostgreSQL {ping_database(_database_url())})")
     return 0
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="autoloader-migrate", description="Autoloader's migration tool."
+        prog="autoloader-migrate",
+        description="Autoloader's migration tool; the database URL comes from AUTOLOADER_DATABASE_URL.",
     )
     groups = parser.add_subparsers(required=True, metavar="GROUP")
-    db = groups.add_parser("db", help="the metadata database")
-    db_commands = db.add_subparsers(required=True, metavar="COMMAND")
-    ping = db_commands.add_parser(
-        "ping", help="check that the database in AUTOLOADER_DATABASE_URL answers"
-    )
-    ping.set_defaults(handler=_db_ping)
+    db = groups.add_parser("db", help="the metadata database schema")
+    commands = db.add_subparsers(required=True, metavar="COMMAND")
+    upgrade = commands.add_parser("upgrade", help="migrate the schema up (to head by default)")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade.set_defaults(handler=_upgrade)
+    downgrade = commands.add_parser("downgrade", help="migrate the schema down to a revision")
+    downgrade.add_argument("revision", help="a revision id, `-1`, or `base` for an empty schema")
+    downgrade.set_defaults(handler=_downgrade)
+    commands.add_parser("current", help="print the schema revision").set_defaults(handler=_current)
+    commands.add_parser(
+        "check", help="exit 1 unless the schema is at the revision this version needs"
+    ).set_defaults(handler=_check)
+    commands.add_parser("ping", help="check that the database answers").set_defaults(handler=_ping)
     args = parser.parse_args(argv)
-    sys.exit(args.handler(args))
+    try:
+        sys.exit(args.handler(args))
+    except DomainError as error:
+        print(str(error), file=sys.stderr)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        # The driver's message names host and port but never the password.
+        cause = getattr(error, "orig", None) or error
+        print(f"database error: {type(cause).__name__}: {cause}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""The states and choices stored in the metadata tables."""
+
+from enum import StrEnum
+
+
+class IngestionStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ERROR = "error"
+    DELETED = "deleted"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+    AVRO = "avro"
+    ORC = "orc"
+    TEXT = "text"
+
+
+class SchemaEvolution(StrEnum):
+    ADD_NEW_COLUMNS = "add_new_columns"
+    RESCUE = "rescue"
+    FAIL_ON_NEW_COLUMNS = "fail_on_new_columns"
+    IGNORE = "ignore"
+
+
+class RewrittenFilePolicy(StrEnum):
+    """What discovery does with an object whose ETag or size changed after it was seen."""
+
+    IGNORE = "ignore"
+    RELOAD = "reload"
+
+
+class FileStatus(StrEnum):
+    DISCOVERED = "discovered"
+    CLAIMED = "claimed"
+    LOADED = "loaded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class BatchStatus(StrEnum):
+    CLAIMED = "claimed"
+    LOADED = "loaded"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+
+
+class ApiScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"

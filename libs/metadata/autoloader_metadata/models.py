@@ -1,0 +1,224 @@
+"""SQLAlchemy models of the metadata store. Alembic migrations must match them (a test checks)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from autoloader_metadata.enums import (
+    BatchStatus,
+    FileFormat,
+    FileStatus,
+    IngestionStatus,
+    RewrittenFilePolicy,
+    SchemaEvolution,
+)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """An enum stored as its string value in a VARCHAR with a CHECK (easy to extend later)."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        length=32,
+        create_constraint=True,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def now_column() -> Mapped[datetime]:
+    return mapped_column(server_default=func.now())
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = now_column()
+
+
+class ApiKey(Base):
+    """An API key; only its SHA-256 is stored, with a visible prefix to find and show it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(128))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(16)))
+    created_at: Mapped[datetime] = now_column()
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Ingestion(Base):
+    __tablename__ = "ingestions"
+    __table_args__ = (
+        # A name is unique per tenant among the ingestions not deleted.
+        Index(
+            "uq_ingestions_tenant_id_name_live",
+            "tenant_id",
+            "name",
+            unique=True,
+            postgresql_where=text("status <> 'deleted'"),
+        ),
+        CheckConstraint("max_files_per_batch > 0", name="max_files_positive"),
+        CheckConstraint("max_bytes_per_batch > 0", name="max_bytes_positive"),
+        CheckConstraint("min_file_age_seconds >= 0", name="min_age_not_negative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[IngestionStatus] = mapped_column(
+        enum_column(IngestionStatus, "ingestion_status"), default=IngestionStatus.ACTIVE
+    )
+    cluster: Mapped[str] = mapped_column(String(128), default="default")
+    # Source
+    source_uri: Mapped[str] = mapped_column(Text)
+    source_glob: Mapped[str | None] = mapped_column(Text)
+    credential_ref: Mapped[str | None] = mapped_column(String(256))
+    min_file_age_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    max_file_age_seconds: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[datetime | None]
+    rewritten_file_policy: Mapped[RewrittenFilePolicy] = mapped_column(
+        enum_column(RewrittenFilePolicy, "rewritten_file_policy"),
+        default=RewrittenFilePolicy.IGNORE,
+    )
+    # Format and schema
+    format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, "file_format"))
+    format_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    schema_ddl: Mapped[str | None] = mapped_column(Text)
+    schema_evolution: Mapped[SchemaEvolution] = mapped_column(
+        enum_column(SchemaEvolution, "schema_evolution"), default=SchemaEvolution.ADD_NEW_COLUMNS
+    )
+    # Destination
+    destination_catalog: Mapped[str] = mapped_column(String(128))
+    destination_namespace: Mapped[str] = mapped_column(String(256))
+    destination_table: Mapped[str] = mapped_column(String(128))
+    partitioning: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    table_properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Schedule and execution
+    schedule_cron: Mapped[str | None] = mapped_column(String(128))
+    schedule_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    max_files_per_batch: Mapped[int] = mapped_column(Integer, default=1000)
+    max_bytes_per_batch: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    work_queue_override: Mapped[str | None] = mapped_column(String(64))
+    prefect_deployment_id: Mapped[uuid.UUID | None]
+    prefect_flow_id: Mapped[uuid.UUID | None]
+    # Audit
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = now_column()
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+    tenant: Mapped[Tenant] = relationship()
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ingestions.id", ondelete="CASCADE"), index=True
+    )
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    status: Mapped[BatchStatus] = mapped_column(enum_column(BatchStatus, "batch_status"))
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    byte_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    row_count: Mapped[int | None] = mapped_column(BigInteger)
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = now_column()
+    ended_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class LedgerFile(Base):
+    """One row per (ingestion, path) ever seen: the record that makes loads exactly-once."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        UniqueConstraint("ingestion_id", "path"),
+        # Claiming scans only the claimable rows of one ingestion, oldest first.
+        Index(
+            "ix_files_claimable",
+            "ingestion_id",
+            "modified_at",
+            "id",
+            postgresql_where=text("status IN ('discovered', 'failed')"),
+        ),
+        Index("ix_files_ingestion_id_status", "ingestion_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ingestions.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(String(256))
+    modified_at: Mapped[datetime]
+    status: Mapped[FileStatus] = mapped_column(enum_column(FileStatus, "file_status"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    rows_loaded: Mapped[int | None] = mapped_column(BigInteger)
+    first_seen_at: Mapped[datetime] = now_column()
+    loaded_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = now_column()
+
+
+class SchemaVersion(Base):
+    """The destination table's schema after each change, and why it changed."""
+
+    __tablename__ = "schema_versions"
+    __table_args__ = (UniqueConstraint("ingestion_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ingestions.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    table_schema: Mapped[dict[str, Any]]
+    trigger: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL")
+    )
+    resolution: Mapped[str] = mapped_column(String(64))
+    change: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = now_column()

@@ -1,0 +1,109 @@
+"""Tenants, API keys and ingestions: creation and lookup with errors callers can act on."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from autoloader_metadata.enums import ApiScope, IngestionStatus
+from autoloader_metadata.errors import Conflict, Invalid, NotFound
+from autoloader_metadata.models import ApiKey, Ingestion, Tenant
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+KEY_PREFIX = "al"
+
+
+class TenantRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, name: str) -> Tenant:
+        tenant = Tenant(name=name)
+        _insert(self.session, tenant, f"a tenant named {name!r} already exists")
+        return tenant
+
+    def get(self, tenant_id: uuid.UUID) -> Tenant:
+        tenant = self.session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f"tenant {tenant_id} does not exist")
+        return tenant
+
+
+class ApiKeyRepository:
+    """Keys look like `al_<prefix>_<secret>`; only the SHA-256 of the whole key is stored.
+
+    The keys are 256-bit random strings, so a fast hash is enough (no dictionary to guess from).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self, tenant_id: uuid.UUID, name: str, scopes: Sequence[ApiScope]
+    ) -> tuple[ApiKey, str]:
+        TenantRepository(self.session).get(tenant_id)
+        prefix = secrets.token_hex(6)
+        plaintext = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        key = ApiKey(
+            tenant_id=tenant_id,
+            name=name,
+            prefix=prefix,
+            secret_hash=_digest(plaintext),
+            scopes=[scope.value for scope in scopes],
+        )
+        _insert(self.session, key, "API key prefix collision; try again")
+        return key, plaintext
+
+    def authenticate(self, plaintext: str) -> ApiKey | None:
+        """The live key matching `plaintext`, or None; compares hashes in constant time."""
+        parts = plaintext.split("_", 2)
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            return None
+        key = self.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+        if key is None or key.revoked_at is not None:
+            return None
+        return key if hmac.compare_digest(key.secret_hash, _digest(plaintext)) else None
+
+
+class IngestionRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(self, tenant_id: uuid.UUID, name: str, **fields: Any) -> Ingestion:
+        if self.session.get(Tenant, tenant_id) is None:
+            raise Invalid(f"tenant {tenant_id} does not exist")
+        ingestion = Ingestion(tenant_id=tenant_id, name=name, **fields)
+        _insert(self.session, ingestion, f"an ingestion named {name!r} already exists")
+        return ingestion
+
+    def get(self, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> Ingestion:
+        """The tenant's ingestion; another tenant's (or a deleted one) is simply not found."""
+        ingestion = self.session.get(Ingestion, ingestion_id)
+        if (
+            ingestion is None
+            or ingestion.tenant_id != tenant_id
+            or ingestion.status is IngestionStatus.DELETED
+        ):
+            raise NotFound(f"ingestion {ingestion_id} does not exist")
+        return ingestion
+
+
+def _insert(session: Session, row: object, conflict_message: str) -> None:
+    """Adds and flushes `row` in a savepoint, turning a unique violation into Conflict."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) == "23505":  # unique_violation
+            raise Conflict(conflict_message) from error
+        raise
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
