@@ -32,3 +32,36 @@ def fresh_database(database_url: str, name: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def migrated_database(database_url: str, prefix: str) -> str:
+    """A fresh database at the newest schema revision; returns its URL."""
+    import uuid
+
+    from alembic import command
+    from autoloader_metadata.db import alembic_config
+
+    url = fresh_database(database_url, f"{prefix}_{uuid.uuid4().hex[:8]}")
+    command.upgrade(alembic_config(url), "head")
+    return url
+
+
+def create_ingestion(sessions: Any, **fields: Any) -> Any:
+    """A new tenant with one ingestion (defaults: CSV from s3://landing/orders/); returns its id."""
+    import uuid
+
+    from autoloader_metadata.db import transaction
+    from autoloader_metadata.enums import FileFormat
+    from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+
+    values: dict[str, Any] = {
+        "source_uri": "s3://landing/orders/",
+        "format": FileFormat.CSV,
+        "destination_catalog": "lake",
+        "destination_namespace": "sales",
+        "destination_table": "orders",
+        **fields,
+    }
+    with transaction(sessions) as session:
+        tenant = TenantRepository(session).create(f"tenant-{uuid.uuid4().hex[:8]}")
+        return IngestionRepository(session).create(tenant.id, "orders", **values).id

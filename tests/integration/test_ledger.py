@@ -22,17 +22,14 @@ from autoloader_metadata.models import Batch
 from autoloader_metadata.repositories import IngestionRepository, TenantRepository
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
-from support import StackFactory, fresh_database
+from support import StackFactory, create_ingestion, migrated_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def database(services: StackFactory) -> Iterator[tuple[str, Engine]]:
-    url = fresh_database(
-        services("postgres")["AUTOLOADER_DATABASE_URL"], f"it_ledger_{uuid.uuid4().hex[:8]}"
-    )
-    command.upgrade(alembic_config(url), "head")
+    url = migrated_database(services("postgres")["AUTOLOADER_DATABASE_URL"], "it_ledger")
     engine = make_engine(url)
     yield url, engine
     engine.dispose()
@@ -44,12 +41,8 @@ def sessions(database: tuple[str, Engine]) -> sessionmaker[Session]:
 
 
 def new_ingestion(sessions: sessionmaker[Session], **fields: object) -> uuid.UUID:
-    with transaction(sessions) as session:
-        tenant = TenantRepository(session).create(f"tenant-{uuid.uuid4().hex[:8]}")
-        ingestion = IngestionRepository(session).create(
-            tenant.id, "orders", **{**ingestion_fields(), **fields}
-        )
-        return ingestion.id
+    ingestion: uuid.UUID = create_ingestion(sessions, **fields)
+    return ingestion
 
 
 def ingestion_fields() -> dict[str, object]:

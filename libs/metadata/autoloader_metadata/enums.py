@@ -33,6 +33,14 @@ class RewrittenFilePolicy(StrEnum):
     RELOAD = "reload"
 
 
+class ListingMode(StrEnum):
+    """FULL lists the whole source each run; START_AFTER lists only keys after the last one seen
+    (for keys that grow in order, such as dated prefixes), with a periodic full listing."""
+
+    FULL = "full"
+    START_AFTER = "start_after"
+
+
 class FileStatus(StrEnum):
     DISCOVERED = "discovered"
     CLAIMED = "claimed"

@@ -12,6 +12,7 @@ from autoloader_metadata.enums import (
     FileFormat,
     FileStatus,
     IngestionStatus,
+    ListingMode,
     RewrittenFilePolicy,
     SchemaEvolution,
 )
@@ -122,6 +123,13 @@ class Ingestion(Base):
         enum_column(RewrittenFilePolicy, "rewritten_file_policy"),
         default=RewrittenFilePolicy.IGNORE,
     )
+    listing_mode: Mapped[ListingMode] = mapped_column(
+        enum_column(ListingMode, "listing_mode"),
+        default=ListingMode.FULL,
+        server_default=ListingMode.FULL.value,
+    )
+    # In START_AFTER mode, every Nth discovery lists the whole source to catch late keys.
+    full_listing_every: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     # Format and schema
     format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, "file_format"))
     format_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -203,6 +211,20 @@ class LedgerFile(Base):
     first_seen_at: Mapped[datetime] = now_column()
     loaded_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = now_column()
+
+
+class DiscoveryState(Base):
+    """Where the last listing of an ingestion stopped, for the START_AFTER listing mode."""
+
+    __tablename__ = "discovery_state"
+
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ingestions.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_key: Mapped[str | None] = mapped_column(Text)
+    listings_since_full: Mapped[int] = mapped_column(Integer, default=0)
+    last_full_listing_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 
 class SchemaVersion(Base):

@@ -1,4 +1,4 @@
-"""URL scheme -> fsspec filesystem, with the aliases users write and clear errors."""
+"""fsspec filesystems for a source and its resolved connection, with clear errors."""
 
 from __future__ import annotations
 
@@ -7,43 +7,47 @@ from typing import Any
 import fsspec
 from fsspec import AbstractFileSystem
 
+from autoloader_storage.credentials import Connection
+from autoloader_storage.errors import MissingDriver, UnsupportedScheme
+from autoloader_storage.uri import SCHEMES, SourceURI, StoreKind
 
-class UnsupportedSchemeError(ValueError):
-    pass
-
-
-class MissingDriverError(ImportError):
-    pass
-
-
-# Scheme as users write it -> (fsspec protocol, the package that implements it).
-PROTOCOLS: dict[str, tuple[str, str]] = {
-    "s3": ("s3", "s3fs"),
-    "s3a": ("s3", "s3fs"),
-    "abfs": ("abfs", "adlfs"),
-    "abfss": ("abfs", "adlfs"),
-    "az": ("abfs", "adlfs"),
-    "gs": ("gcs", "gcsfs"),
-    "gcs": ("gcs", "gcsfs"),
-    "file": ("file", "fsspec"),
+# fsspec protocol and the package implementing it, per kind of store.
+PROTOCOLS: dict[StoreKind, tuple[str, str]] = {
+    StoreKind.S3: ("s3", "s3fs"),
+    StoreKind.AZURE: ("abfs", "adlfs"),
+    StoreKind.GCS: ("gcs", "gcsfs"),
+    StoreKind.LOCAL: ("file", "fsspec"),
+}
+# Fail fast on an endpoint that does not answer, rather than after minutes of retries.
+S3_CLIENT_CONFIG = {
+    "connect_timeout": 5,
+    "read_timeout": 60,
+    "retries": {"max_attempts": 3, "mode": "standard"},
 }
 
 
-def scheme_of(url: str) -> str:
-    return url.split("://", 1)[0].lower() if "://" in url else "file"
+def filesystem(source: SourceURI, connection: Connection) -> AbstractFileSystem:
+    options = connection.fsspec_options()
+    if source.kind is StoreKind.S3:
+        options["config_kwargs"] = S3_CLIENT_CONFIG
+    return _make(source.kind, options)
 
 
 def filesystem_for(url: str, **options: Any) -> AbstractFileSystem:
-    """An fsspec filesystem for the URL's scheme, built with the given connection options."""
-    scheme = scheme_of(url)
-    if scheme not in PROTOCOLS:
-        raise UnsupportedSchemeError(
-            f"Unsupported scheme {scheme!r} in {url!r}; supported: {', '.join(sorted(PROTOCOLS))}."
+    """A filesystem for a URL's scheme built from raw fsspec options (tests, tools)."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
+    if scheme not in SCHEMES:
+        raise UnsupportedScheme(
+            f"Unsupported scheme {scheme!r} in {url!r}; supported: {', '.join(sorted(SCHEMES))}."
         )
-    protocol, package = PROTOCOLS[scheme]
+    return _make(SCHEMES[scheme], options)
+
+
+def _make(kind: StoreKind, options: dict[str, Any]) -> AbstractFileSystem:
+    protocol, package = PROTOCOLS[kind]
     try:
         return fsspec.filesystem(protocol, **options)
     except ImportError as error:
-        raise MissingDriverError(
-            f"{scheme}:// needs the {package!r} package, which is not installed: {error}"
+        raise MissingDriver(
+            f"{kind.value} sources need the {package!r} package, which is not installed: {error}"
         ) from error
