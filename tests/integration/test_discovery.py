@@ -58,12 +58,15 @@ def place(request: pytest.FixtureRequest, services: StackFactory, tmp_path: Path
     return new_place(request.param, settings, tmp_path)
 
 
-def listed(place: Place, rules: ListingRules, now: datetime = LATER, **kwargs: int) -> list[str]:
+def listed(
+    place: Place, rules: ListingRules, now: datetime = LATER, page_size: int = 1000
+) -> list[str]:
     source = parse_source_uri(place.uri)
     connection = credentials.resolve(place.credential_ref, source.kind, place.environ)
     base = source.uri_of(source.prefix) + "/"
     return [
-        o.uri.removeprefix(base) for o in list_objects(source, connection, rules, now, **kwargs)
+        o.uri.removeprefix(base)
+        for o in list_objects(source, connection, rules, now, page_size=page_size)
     ]
 
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import ledger_workers
 import pytest
-from alembic import command
-from autoloader_metadata.db import alembic_config, make_engine, session_factory, transaction
+from autoloader_metadata.db import make_engine, session_factory, transaction
 from autoloader_metadata.enums import BatchStatus, FileFormat, FileStatus, RewrittenFilePolicy
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
 from autoloader_metadata.ledger import FileLedger, ListedFile

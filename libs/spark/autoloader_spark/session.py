@@ -1,12 +1,60 @@
-"""Opening Spark Connect sessions against a configured cluster."""
+"""Spark Connect sessions, one per cluster and reused, and a deadline on every call."""
 
 from __future__ import annotations
 
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
+
 from pyspark.sql import SparkSession
 
+from autoloader_spark.errors import SparkCallTimeout
 
-def connect(remote: str) -> SparkSession:
-    """A Spark Connect session to `remote` (`sc://host:port[/;token=…]`)."""
+T = TypeVar("T")
+_sessions: dict[str, SparkSession] = {}
+_lock = threading.Lock()
+
+
+def connect(remote: str, token: str | None = None) -> SparkSession:
+    """The session for `remote` (`sc://host:port`), created once per process and reused."""
     if not remote.startswith("sc://"):
         raise ValueError(f"A Spark Connect URL starts with sc://, got {remote!r}.")
-    return SparkSession.builder.remote(remote).getOrCreate()
+    url = f"{remote.rstrip('/')}/;token={token}" if token else remote
+    with _lock:
+        session = _sessions.get(url)
+        # Spark Connect sessions know when their channel closed (classic sessions do not).
+        if session is None or getattr(session, "is_stopped", False):
+            session = SparkSession.builder.remote(url).create()
+            _sessions[url] = session
+        return session
+
+
+def with_deadline(spark: SparkSession, call: Callable[[], T], seconds: float, what: str) -> T:
+    """Runs `call` (Spark work) and interrupts it on the server if it passes `seconds`.
+
+    A server-side failure such as an OutOfMemoryError can leave a client waiting forever; the
+    interrupt frees the server, and the caller gets SparkCallTimeout instead of a hang.
+    """
+    tag = f"autoloader-{uuid.uuid4().hex}"
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def tagged() -> T:
+        spark.addTag(tag)
+        try:
+            return call()
+        finally:
+            spark.removeTag(tag)
+
+    future = pool.submit(tagged)
+    try:
+        return future.result(timeout=seconds)
+    except FutureTimeout as error:
+        spark.interruptTag(tag)
+        raise SparkCallTimeout(
+            f"{what} passed its deadline of {seconds:.0f} s and was interrupted"
+        ) from error
+    finally:
+        pool.shutdown(wait=False)

@@ -134,3 +134,8 @@ def _clean_prefix(path: str, keep_leading_slash: bool = False) -> str:
     if keep_leading_slash:
         return cleaned or "/"
     return cleaned.lstrip("/")
+
+
+def spark_path_of(uri: str) -> str:
+    """The path Spark reads for a canonical object URI from a listing (s3:// becomes s3a://)."""
+    return "s3a://" + uri.removeprefix("s3://") if uri.startswith("s3://") else uri

@@ -1,0 +1,167 @@
+"""Loading a claimed batch and recording its outcome in the ledger; recovering dead batches.
+
+The order is what makes a load exactly-once: Iceberg commits the batch (its id in the snapshot
+summary) and only then does the ledger mark it loaded. A process that dies in between leaves the
+batch claimed; recover_batch() looks for its snapshot and either marks it loaded (committed) or
+releases its files (not committed), never both.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from autoloader_metadata.db import transaction
+from autoloader_metadata.enums import SchemaEvolution
+from autoloader_metadata.ledger import ClaimedBatch, FileLedger
+from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
+from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from autoloader_spark.errors import NewColumnsRejected
+from autoloader_spark.formats import CorruptRecords, ReadSpec
+from autoloader_spark.identifiers import TableRef
+from autoloader_spark.load import (
+    BatchOutcome,
+    FileToLoad,
+    LoadSpec,
+    find_committed_batch,
+    load_batch,
+)
+from autoloader_storage.uri import spark_path_of
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: uuid.UUID
+    loaded_files: int
+    failed_files: int
+    rows: int
+    snapshot_id: int | None
+    dropped_records: int = 0
+
+
+def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> LoadSpec:
+    options = {k: str(v) for k, v in (ingestion.format_options or {}).items()}
+    corrupt = CorruptRecords(options.pop("corruptRecords", CorruptRecords.KEEP.value))
+    schema = _parse_ddl(ingestion.schema_ddl) if ingestion.schema_ddl else stored_schema
+    return LoadSpec(
+        read=ReadSpec(ingestion.format.value, options, corrupt),
+        table=TableRef(
+            ingestion.destination_catalog,
+            ingestion.destination_namespace,
+            ingestion.destination_table,
+        ),
+        evolution=ingestion.schema_evolution.value,
+        schema=schema,
+        partitioning=list(ingestion.partitioning or []),
+        properties={k: str(v) for k, v in (ingestion.table_properties or {}).items()},
+    )
+
+
+def load_claimed_batch(
+    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, batch: ClaimedBatch
+) -> BatchResult:
+    spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
+    files = [FileToLoad(f.id, spark_path_of(f.path)) for f in batch.files]
+    try:
+        outcome = load_batch(spark, spec, str(batch.id), files)
+    except NewColumnsRejected as rejected:
+        outcome = BatchOutcome(failed={f.id: str(rejected) for f in files})
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        if outcome.failed:
+            ledger.mark_files_failed(batch.id, outcome.failed)
+        if outcome.snapshot_id is not None:
+            ledger.mark_batch_loaded(batch.id, outcome.snapshot_id, outcome.rows_per_file)
+            _record_schema(session, ingestion, batch.id, outcome)
+        else:
+            ledger.fail_batch(batch.id, "no file of the batch could be loaded")
+    return BatchResult(
+        batch_id=batch.id,
+        loaded_files=len(outcome.rows_per_file),
+        failed_files=len(outcome.failed),
+        rows=sum(outcome.rows_per_file.values()),
+        snapshot_id=outcome.snapshot_id,
+        dropped_records=outcome.dropped_records,
+    )
+
+
+def recover_batch(
+    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, batch_id: uuid.UUID
+) -> bool:
+    """Settles a batch left claimed by a dead process; True when it had been committed."""
+    committed = find_committed_batch(spark, load_spec(ingestion), str(batch_id))
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        if committed is None:
+            ledger.release_batch(batch_id, "the run died before its Iceberg commit")
+            return False
+        ids = {
+            spark_path_of(path): file_id
+            for file_id, path in session.execute(
+                select(LedgerFile.id, LedgerFile.path).where(LedgerFile.batch_id == batch_id)
+            ).tuples()
+        }
+        rows = {ids[path]: count for path, count in committed.rows_per_path.items() if path in ids}
+        rows.update({file_id: 0 for file_id in ids.values() if file_id not in rows})
+        ledger.mark_batch_loaded(batch_id, committed.snapshot_id, rows)
+        return True
+
+
+def _parse_ddl(ddl: str) -> StructType:
+    parsed = StructType.fromDDL(ddl)
+    if not isinstance(parsed, StructType):
+        raise ValueError(f"the schema {ddl!r} is not a list of columns")
+    return parsed
+
+
+def _stored_schema(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> StructType | None:
+    with sessions() as session:
+        latest = session.scalar(
+            select(SchemaVersion.table_schema)
+            .where(SchemaVersion.ingestion_id == ingestion_id)
+            .order_by(SchemaVersion.version.desc())
+            .limit(1)
+        )
+    return StructType.fromJson(latest) if latest else None
+
+
+def _record_schema(
+    session: Session, ingestion: Ingestion, batch_id: uuid.UUID, outcome: BatchOutcome
+) -> None:
+    """Stores the table's schema when it is new: first inferred, or evolved by this batch."""
+    if outcome.schema_after is None:
+        return
+    current = outcome.schema_after.jsonValue()
+    latest = session.scalar(
+        select(SchemaVersion)
+        .where(SchemaVersion.ingestion_id == ingestion.id)
+        .order_by(SchemaVersion.version.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.table_schema == current:
+        return
+    version = (
+        session.scalar(
+            select(func.max(SchemaVersion.version)).where(
+                SchemaVersion.ingestion_id == ingestion.id
+            )
+        )
+        or 0
+    ) + 1
+    session.add(
+        SchemaVersion(
+            ingestion_id=ingestion.id,
+            version=version,
+            table_schema=current,
+            trigger="first batch" if latest is None else "new columns",
+            batch_id=batch_id,
+            resolution=(
+                "created" if latest is None else SchemaEvolution(ingestion.schema_evolution).value
+            ),
+            change={"added_columns": outcome.new_columns},
+        )
+    )

@@ -1,0 +1,41 @@
+"""Catalog, namespace, table and column names that are safe to put into Spark SQL."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from autoloader_spark.errors import InvalidIdentifier
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+def quote(name: str) -> str:
+    """Backtick-quotes a validated name: nothing the user writes reaches SQL unquoted."""
+    if not _NAME.match(name):
+        raise InvalidIdentifier(
+            f"{name!r} is not a valid identifier: use letters, digits and _, starting with a letter or _"
+        )
+    return f"`{name}`"
+
+
+@dataclass(frozen=True)
+class TableRef:
+    catalog: str
+    namespace: str
+    table: str
+
+    def __post_init__(self) -> None:
+        for part in (self.catalog, *self.namespace.split("."), self.table):
+            quote(part)
+
+    @property
+    def namespace_sql(self) -> str:
+        return ".".join(quote(p) for p in (self.catalog, *self.namespace.split(".")))
+
+    @property
+    def sql(self) -> str:
+        return f"{self.namespace_sql}.{quote(self.table)}"
+
+    def metadata_table(self, name: str) -> str:
+        return f"{self.sql}.{quote(name)}"

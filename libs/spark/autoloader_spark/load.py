@@ -1,0 +1,235 @@
+"""Loading one claimed batch of files into its Iceberg table, exactly once.
+
+The worker is only a client: Spark reads the files from storage and commits to Iceberg. The
+append carries the batch id in the snapshot summary, so recovery can tell whether a batch whose
+process died was committed (see find_committed_batch).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from autoloader_spark import formats, table
+from autoloader_spark.errors import NewColumnsRejected
+from autoloader_spark.formats import CORRUPT_COLUMN, CorruptRecords, ReadSpec
+from autoloader_spark.identifiers import TableRef, quote
+from autoloader_spark.session import with_deadline
+
+BATCH_PROPERTY = "autoloader.batch-id"
+RESCUED_COLUMN = "_rescued_data"
+SAMPLE_FILES = 10
+
+
+@dataclass(frozen=True)
+class MetadataColumns:
+    source_file: str = "_source_file"
+    source_modified_at: str = "_source_modified_at"
+    batch_id: str = "_batch_id"
+    ingested_at: str = "_ingested_at"
+
+    def names(self) -> set[str]:
+        return {self.source_file, self.source_modified_at, self.batch_id, self.ingested_at}
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    read: ReadSpec
+    table: TableRef
+    evolution: str = "add_new_columns"  # add_new_columns | rescue | fail_on_new_columns | ignore
+    schema: StructType | None = None  # explicit, or stored after the first inference
+    partitioning: Sequence[str] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    metadata: MetadataColumns = MetadataColumns()
+    write_timeout: float = 3600.0
+    query_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class FileToLoad:
+    id: int
+    spark_path: str
+
+
+@dataclass
+class BatchOutcome:
+    snapshot_id: int | None = None
+    rows_per_file: dict[int, int] = field(default_factory=dict)
+    failed: dict[int, str] = field(default_factory=dict)
+    new_columns: list[str] = field(default_factory=list)
+    schema_after: StructType | None = None
+    dropped_records: int = 0
+
+
+@dataclass(frozen=True)
+class CommittedBatch:
+    snapshot_id: int
+    rows_per_path: dict[str, int]
+
+
+def load_batch(
+    spark: SparkSession, spec: LoadSpec, batch_id: str, files: Sequence[FileToLoad]
+) -> BatchOutcome:
+    """Appends the files to the table in one Iceberg commit. A file that cannot be read is left
+    out with its reason (and the rest loaded); new columns follow the evolution mode."""
+    outcome = BatchOutcome()
+    remaining = list(files)
+    while remaining:
+        try:
+            _append(spark, spec, batch_id, remaining, outcome)
+            break
+        except PySparkException as error:
+            bad = _failed_file(error, remaining)
+            if bad is None:
+                raise
+            outcome.failed[bad.id] = _reason(error)
+            remaining = [f for f in remaining if f.id != bad.id]
+    if remaining:
+        committed = find_committed_batch(spark, spec, batch_id)
+        if committed is not None:
+            outcome.snapshot_id = committed.snapshot_id
+            by_path = {_normal(f.spark_path): f.id for f in remaining}
+            for path, rows in committed.rows_per_path.items():
+                outcome.rows_per_file[by_path[_normal(path)]] = rows
+            for loaded in remaining:  # a file with no rows (empty, or all dropped) loaded too
+                outcome.rows_per_file.setdefault(loaded.id, 0)
+    return outcome
+
+
+def _append(
+    spark: SparkSession,
+    spec: LoadSpec,
+    batch_id: str,
+    files: Sequence[FileToLoad],
+    outcome: BatchOutcome,
+) -> None:
+    paths = [f.spark_path for f in files]
+    existing = table.table_schema(spark, spec.table)
+    reserved = spec.metadata.names() | {CORRUPT_COLUMN, RESCUED_COLUMN}
+    known = _data_columns(existing, reserved) if existing is not None else spec.schema
+    sample = formats.sample_schema(spark, spec.read, paths[:SAMPLE_FILES])
+    new = [f for f in sample.fields if known is not None and f.name not in known.fieldNames()]
+    if new and spec.evolution == "fail_on_new_columns":
+        raise NewColumnsRejected([f.name for f in new])
+    base = known if known is not None else sample
+    read_schema = StructType(
+        [*base.fields, *(new if spec.evolution in ("add_new_columns", "rescue") else [])]
+    )
+    if spec.read.format == "csv":
+        read_schema = _in_header_order(read_schema, sample)
+    frame = formats.reader(spark, spec.read, read_schema).load(paths)
+    frame = _with_metadata(frame, spec.metadata, batch_id)
+    if spec.evolution == "rescue" and new:
+        rescued = F.to_json(F.struct(*[F.col(quote(f.name)) for f in new]))
+        frame = frame.withColumn(RESCUED_COLUMN, rescued).drop(*[f.name for f in new])
+    if spec.read.tracks_corrupt_records and spec.read.corrupt_records is CorruptRecords.DROP:
+        # Spark refuses a query of raw files that reads only the corrupt-record column, so the
+        # count also reads a data column (in a nullable expression the optimizer cannot drop).
+        first_column = F.col(quote(read_schema.fields[0].name)).cast("string")
+        anchor = F.coalesce(first_column, F.col(CORRUPT_COLUMN))
+        corrupt = frame.where(F.col(CORRUPT_COLUMN).isNotNull()).agg(F.count(anchor))
+        counted = with_deadline(
+            spark, corrupt.first, spec.query_timeout, "counting corrupt records"
+        )
+        outcome.dropped_records += int(counted[0]) if counted else 0
+        frame = frame.where(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
+    if existing is None:
+        table.create_table(spark, spec.table, frame.schema, spec.partitioning, spec.properties)
+        existing = frame.schema
+    missing = [f for f in frame.schema.fields if f.name not in existing.fieldNames()]
+    table.add_columns(spark, spec.table, missing)
+    # Columns the table has and these files lack load as nulls.
+    for column in existing.fields:
+        if column.name not in frame.columns:
+            frame = frame.withColumn(column.name, F.lit(None).cast(column.dataType))
+    writer = frame.writeTo(spec.table.sql).option(f"snapshot-property.{BATCH_PROPERTY}", batch_id)
+    with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
+    outcome.new_columns = [f.name for f in new] if spec.evolution == "add_new_columns" else []
+    outcome.schema_after = table.table_schema(spark, spec.table)
+
+
+def find_committed_batch(
+    spark: SparkSession, spec: LoadSpec, batch_id: str
+) -> CommittedBatch | None:
+    """The snapshot that committed `batch_id` and its rows per source file, or None."""
+    if table.table_schema(spark, spec.table) is None:
+        return None
+    snapshots = spec.table.metadata_table("snapshots")
+    rows = with_deadline(
+        spark,
+        spark.sql(
+            f"SELECT snapshot_id FROM {snapshots} WHERE summary[{_literal(BATCH_PROPERTY)}] = "
+            f"{_literal(batch_id)}"
+        ).collect,
+        spec.query_timeout,
+        "looking up the batch's snapshot",
+    )
+    if not rows:
+        return None
+    meta = spec.metadata
+    counts = with_deadline(
+        spark,
+        spark.sql(
+            f"SELECT {quote(meta.source_file)} AS path, count(*) AS n FROM {spec.table.sql} "
+            f"WHERE {quote(meta.batch_id)} = {_literal(batch_id)} GROUP BY 1"
+        ).collect,
+        spec.query_timeout,
+        "counting the batch's rows per file",
+    )
+    return CommittedBatch(int(rows[0]["snapshot_id"]), {r["path"]: int(r["n"]) for r in counts})
+
+
+def _with_metadata(frame: DataFrame, meta: MetadataColumns, batch_id: str) -> DataFrame:
+    return frame.select(
+        "*",
+        F.col("_metadata.file_path").alias(meta.source_file),
+        F.col("_metadata.file_modification_time").alias(meta.source_modified_at),
+        F.lit(batch_id).alias(meta.batch_id),
+        F.lit(datetime.now(UTC)).alias(meta.ingested_at),
+    )
+
+
+def _data_columns(schema: StructType, reserved: set[str]) -> StructType:
+    return StructType([f for f in schema.fields if f.name not in reserved])
+
+
+def _in_header_order(schema: StructType, header: StructType) -> StructType:
+    """CSV maps columns by position: order the schema as the files' header names them."""
+    by_name = {f.name: f for f in schema.fields}
+    ordered = [by_name.get(f.name, StructField(f.name, StringType(), True)) for f in header.fields]
+    return StructType(ordered)
+
+
+def _failed_file(error: Exception, files: Sequence[FileToLoad]) -> FileToLoad | None:
+    """The batch file a read error names, if it names one."""
+    message = str(error)
+    decoded = unquote(message)
+    for candidate in files:
+        if candidate.spark_path in message or candidate.spark_path in decoded:
+            return candidate
+    return None
+
+
+def _reason(error: PySparkException) -> str:
+    """The Spark condition and the real cause, which hides in the message text."""
+    condition = error.getCondition() or type(error).__name__
+    message = str(error)
+    causes = re.findall(r"(?:Caused by: |\n)([A-Za-z.]+(?:Exception|Error)[^\n]*)", message)
+    cause = causes[-1] if causes else message.strip().splitlines()[0]
+    return f"{condition}: {cause[:500]}"
+
+
+def _normal(path: str) -> str:
+    return unquote(path).rstrip("/")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

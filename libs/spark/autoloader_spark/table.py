@@ -1,0 +1,76 @@
+"""The destination Iceberg table: create it when absent, read its schema, evolve it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pyspark.errors import AnalysisException
+from pyspark.sql import SparkSession
+from pyspark.sql.types import StructField, StructType
+
+from autoloader_spark.identifiers import TableRef, quote
+
+# `days(event_time)`, `bucket(16, id)`, `region`: Iceberg partition transforms.
+_TRANSFORMS = ("years", "months", "days", "hours", "bucket", "truncate", "identity")
+
+
+def table_schema(spark: SparkSession, table: TableRef) -> StructType | None:
+    """The table's schema, or None when the table does not exist."""
+    try:
+        return spark.table(table.sql).schema
+    except AnalysisException as error:
+        if "TABLE_OR_VIEW_NOT_FOUND" in str(error) or "not found" in str(error).lower():
+            return None
+        raise
+
+
+def create_table(
+    spark: SparkSession,
+    table: TableRef,
+    schema: StructType,
+    partitioning: Sequence[str] = (),
+    properties: Mapping[str, str] | None = None,
+) -> None:
+    """Creates the namespace and the table (if absent) with the given columns."""
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.namespace_sql}")
+    columns = ", ".join(_column_sql(column) for column in schema.fields)
+    partition = (
+        f" PARTITIONED BY ({', '.join(_partition_sql(p) for p in partitioning)})"
+        if partitioning
+        else ""
+    )
+    props = {"format-version": "2", **(properties or {})}
+    tblproperties = ", ".join(f"{_literal(k)} = {_literal(v)}" for k, v in props.items())
+    spark.sql(
+        f"CREATE TABLE IF NOT EXISTS {table.sql} ({columns}) USING iceberg"
+        f"{partition} TBLPROPERTIES ({tblproperties})"
+    )
+
+
+def add_columns(spark: SparkSession, table: TableRef, columns: Sequence[StructField]) -> None:
+    if columns:
+        added = ", ".join(_column_sql(column) for column in columns)
+        spark.sql(f"ALTER TABLE {table.sql} ADD COLUMNS ({added})")
+
+
+def _column_sql(column: StructField) -> str:
+    return f"{quote(column.name)} {column.dataType.simpleString()}"
+
+
+def _partition_sql(spec: str) -> str:
+    """`days(ts)` / `bucket(16, id)` / `region`, with every name checked."""
+    spec = spec.strip()
+    if "(" not in spec:
+        return quote(spec)
+    name, _, rest = spec.partition("(")
+    if name not in _TRANSFORMS or not rest.endswith(")"):
+        raise ValueError(
+            f"unknown partition transform {spec!r}; use one of {', '.join(_TRANSFORMS)}"
+        )
+    arguments = [a.strip() for a in rest[:-1].split(",")]
+    rendered = [a if a.isdigit() else quote(a) for a in arguments]
+    return f"{name}({', '.join(rendered)})"
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"

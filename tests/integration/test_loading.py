@@ -1,0 +1,312 @@
+"""Loading into Iceberg through Spark Connect on the real stack: formats, evolution, bad files,
+and exactly-once across a crash between the Iceberg commit and the ledger update."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import load_workers
+import pytest
+from autoloader_discovery.discover import discover
+from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_batch
+from autoloader_metadata.db import make_engine, session_factory, transaction
+from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
+from autoloader_metadata.ledger import FileLedger
+from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
+from pyspark.sql import Row, SparkSession
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from stores import Place, new_place
+from support import StackFactory, create_ingestion, migrated_database
+
+from autoloader_spark.session import connect
+
+LATER = datetime.now(UTC) + timedelta(hours=1)
+ROWS = [(1, "alpha", 10.5), (2, "beta", 20.25), (3, "gamma", 30.0)]
+DDL = "id INT, name STRING, amount DOUBLE"
+
+
+@pytest.fixture(scope="module")
+def settings(services: StackFactory) -> dict[str, str]:
+    return services("spark")
+
+
+@pytest.fixture(scope="module")
+def database(settings: dict[str, str]) -> str:
+    return migrated_database(settings["AUTOLOADER_DATABASE_URL"], "it_loading")
+
+
+@pytest.fixture(scope="module")
+def sessions(database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def spark(settings: dict[str, str]) -> SparkSession:
+    return connect(settings["AUTOLOADER_SPARK_REMOTE"])
+
+
+@pytest.fixture
+def place(settings: dict[str, str], tmp_path: Path) -> Place:
+    return new_place("s3", settings, tmp_path)
+
+
+def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    values = {
+        "source_uri": place.uri,
+        "credential_ref": place.credential_ref,
+        "format": FileFormat.CSV,
+        "destination_catalog": "lake",
+        "destination_namespace": "it_loading",
+        "destination_table": table,
+        **fields,
+    }
+    ingestion_id = create_ingestion(sessions, **values)
+    with sessions() as session:
+        ingestion = session.get(Ingestion, ingestion_id)
+        assert ingestion is not None
+        return ingestion
+
+
+def discover_and_claim(sessions: sessionmaker[Session], ingestion: Ingestion, place: Place) -> Any:
+    with transaction(sessions) as session:
+        discover(session, ingestion, LATER, place.environ)
+        return FileLedger(session).claim_batch(ingestion.id, 1000, 10**12)
+
+
+def ingest(
+    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, place: Place
+) -> BatchResult:
+    batch = discover_and_claim(sessions, ingestion, place)
+    assert batch is not None, "discovery should have found files to load"
+    return load_claimed_batch(sessions, spark, ingestion, batch)
+
+
+def rows_of(
+    spark: SparkSession, ingestion: Ingestion, columns: str = "id, name, amount"
+) -> list[tuple[Any, ...]]:
+    table = f"lake.it_loading.{ingestion.destination_table}"
+    return sorted(tuple(r) for r in spark.sql(f"SELECT {columns} FROM {table}").collect())
+
+
+def csv(rows: list[tuple[Any, ...]], header: str = "id,name,amount") -> bytes:
+    return (header + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)).encode()
+
+
+def write_with_spark(
+    spark: SparkSession, fmt: str, place: Place, rows: list[tuple[Any, ...]]
+) -> None:
+    frame = spark.createDataFrame([Row(id=i, name=n, amount=a) for i, n, a in rows], DDL)
+    frame.coalesce(1).write.format(fmt).mode("overwrite").save(f"s3a://{place.root}/part")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "avro", "orc"])
+def test_each_format_loads_exact_rows_and_values(
+    fmt: str, spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    if fmt == "csv":
+        place.put({"a.csv": csv(ROWS[:2]), "b.csv.gz": _gzip(csv(ROWS[2:]))})
+    elif fmt == "json":
+        lines = [f'{{"id": {i}, "name": "{n}", "amount": {a}}}' for i, n, a in ROWS]
+        place.put({"a.json": "\n".join(lines[:2]).encode(), "b.json": lines[2].encode()})
+    else:
+        write_with_spark(spark, fmt, place, ROWS)  # also writes _SUCCESS, which is skipped
+    ingestion = new_ingestion(sessions, place, format=FileFormat(fmt), schema_ddl=DDL)
+
+    result = ingest(sessions, spark, ingestion, place)
+
+    assert result.failed_files == 0 and result.rows == 3
+    assert rows_of(spark, ingestion) == ROWS
+    meta = spark.sql(
+        f"SELECT DISTINCT _batch_id, _source_file FROM lake.it_loading.{ingestion.destination_table}"
+    ).collect()
+    assert {r["_batch_id"] for r in meta} == {str(result.batch_id)}
+    assert all(r["_source_file"].startswith(f"s3a://{place.root}/") for r in meta)
+
+
+def test_a_second_batch_appends_only_the_new_rows(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    place.put({"1.csv": csv(ROWS[:1]), "2.csv": csv(ROWS[1:2])})
+    first = ingest(sessions, spark, ingestion, place)
+    place.put({"3.csv": csv(ROWS[2:])})
+
+    second = ingest(sessions, spark, ingestion, place)
+
+    assert (first.rows, second.rows) == (2, 1)
+    assert rows_of(spark, ingestion) == ROWS
+    with transaction(sessions) as session:
+        assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 3}
+        assert discover(session, ingestion, LATER, place.environ).new == []
+
+
+EXTRA = [(4, "delta", 40.0, "red", "XL")]
+
+
+@pytest.mark.parametrize("mode", list(SchemaEvolution))
+def test_schema_evolution_modes_on_a_file_with_two_extra_columns(
+    mode: SchemaEvolution, spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    ingestion = new_ingestion(sessions, place, format=FileFormat.JSON, schema_evolution=mode)
+    place.put({"1.json": b'{"id": 1, "name": "alpha", "amount": 10.5}\n'})
+    ingest(sessions, spark, ingestion, place)
+    place.put(
+        {"2.json": b'{"id": 4, "name": "delta", "amount": 40.0, "color": "red", "size": "XL"}\n'}
+    )
+
+    second = ingest(sessions, spark, ingestion, place)
+
+    table = f"lake.it_loading.{ingestion.destination_table}"
+    columns = spark.table(table).columns
+    if mode is SchemaEvolution.ADD_NEW_COLUMNS:
+        assert {"color", "size"} <= set(columns)
+        assert rows_of(spark, ingestion, "id, color, size") == [(1, None, None), (4, "red", "XL")]
+        with sessions() as session:
+            versions = session.scalars(
+                select(SchemaVersion)
+                .where(SchemaVersion.ingestion_id == ingestion.id)
+                .order_by(SchemaVersion.version)
+            ).all()
+        assert [v.trigger for v in versions] == ["first batch", "new columns"]
+        assert versions[1].change == {"added_columns": ["color", "size"]}
+    elif mode is SchemaEvolution.RESCUE:
+        assert "color" not in columns
+        rescued = rows_of(spark, ingestion, "id, _rescued_data")
+        assert rescued == [(1, None), (4, '{"color":"red","size":"XL"}')]
+    elif mode is SchemaEvolution.FAIL_ON_NEW_COLUMNS:
+        assert second.failed_files == 1 and second.snapshot_id is None
+        assert rows_of(spark, ingestion, "id") == [(1,)]
+        with sessions() as session:
+            error = session.scalar(
+                select(LedgerFile.last_error)
+                .where(LedgerFile.path.endswith("2.json"))
+                .where(LedgerFile.ingestion_id == ingestion.id)
+            )
+        assert error is not None and "color, size" in error
+    else:
+        assert "color" not in columns and "_rescued_data" not in columns
+        assert rows_of(spark, ingestion, "id") == [(1,), (4,)]
+
+
+def test_a_corrupt_file_fails_with_its_reason_while_the_rest_load(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    write_with_spark(spark, "parquet", place, ROWS)
+    place.put({"broken.parquet": b"PAR1 this is not really parquet PAR1"})
+    ingestion = new_ingestion(sessions, place, format=FileFormat.PARQUET, schema_ddl=DDL)
+
+    result = ingest(sessions, spark, ingestion, place)
+
+    assert (result.loaded_files, result.failed_files, result.rows) == (1, 1, 3)
+    assert rows_of(spark, ingestion) == ROWS
+    with sessions() as session:
+        failed = session.scalars(
+            select(LedgerFile).where(
+                LedgerFile.ingestion_id == ingestion.id, LedgerFile.status == FileStatus.FAILED
+            )
+        ).all()
+    assert [f.path.rsplit("/", 1)[1] for f in failed] == ["broken.parquet"]
+    assert failed[0].last_error and "corrupted file" in failed[0].last_error
+    print(f"reason recorded: {failed[0].last_error}")
+
+
+@pytest.mark.parametrize("rule", ["keep", "drop", "fail"])
+def test_corrupt_records_follow_the_ingestions_rule(
+    rule: str, spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    place.put({"a.csv": csv(ROWS[:2]), "b.csv": csv([ROWS[2], ("x", "bad", "y")])})
+    ingestion = new_ingestion(
+        sessions, place, schema_ddl=DDL, format_options={"corruptRecords": rule}
+    )
+
+    result = ingest(sessions, spark, ingestion, place)
+
+    if rule == "keep":
+        assert result.rows == 4
+        kept = rows_of(spark, ingestion, "coalesce(id, -1), _corrupt_record IS NOT NULL")
+        assert kept == [(-1, True), (1, False), (2, False), (3, False)]
+    elif rule == "drop":
+        assert result.rows == 3 and rows_of(spark, ingestion) == ROWS
+        assert result.dropped_records == 1
+    else:
+        assert (result.rows, result.failed_files) == (2, 1)
+        with sessions() as session:
+            error = session.scalar(
+                select(LedgerFile.last_error).where(
+                    LedgerFile.ingestion_id == ingestion.id, LedgerFile.status == FileStatus.FAILED
+                )
+            )
+        assert error is not None and "FAILED_READ_FILE" in error
+        print(f"reason recorded: {error}")
+
+
+def test_a_crash_after_the_commit_is_recovered_without_loading_twice(
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    place: Place,
+    database: str,
+    settings: dict[str, str],
+) -> None:
+    rows = [(i, f"name-{i}", float(i)) for i in range(1, 301)]
+    place.put({f"{n}.csv": csv(rows[n * 100 : (n + 1) * 100]) for n in range(3)})
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    with transaction(sessions) as session:
+        discover(session, ingestion, LATER, place.environ)
+
+    worker = subprocess.run(
+        [
+            sys.executable,
+            Path(load_workers.__file__).as_posix(),
+            database,
+            str(ingestion.id),
+            settings["AUTOLOADER_SPARK_REMOTE"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert worker.returncode == -9, worker.stderr[-2000:]
+    batch_id = uuid.UUID(worker.stdout.strip().splitlines()[0])
+    with transaction(sessions) as session:
+        assert FileLedger(session).claim_batch(ingestion.id, 100, 10**12) is None  # still claimed
+
+    assert recover_batch(sessions, spark, ingestion, batch_id) is True
+    assert discover_and_claim(sessions, ingestion, place) is None  # nothing left to load
+
+    table = f"lake.it_loading.{ingestion.destination_table}"
+    count, checksum = spark.sql(f"SELECT count(*), sum(id) FROM {table}").first() or (0, 0)
+    assert (count, checksum) == (300, sum(range(1, 301)))
+    with sessions() as session:
+        loaded = session.scalars(
+            select(LedgerFile.rows_loaded).where(LedgerFile.ingestion_id == ingestion.id)
+        ).all()
+    assert sorted(rows or 0 for rows in loaded) == [100, 100, 100]
+
+
+def test_a_crash_before_the_commit_releases_the_files_to_load_once(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    place.put({"a.csv": csv(ROWS)})
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    dead = discover_and_claim(sessions, ingestion, place)  # claimed, then the process "died"
+
+    assert recover_batch(sessions, spark, ingestion, dead.id) is False
+    result = ingest(sessions, spark, ingestion, place)
+
+    assert result.rows == 3 and rows_of(spark, ingestion) == ROWS
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
