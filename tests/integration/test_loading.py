@@ -310,3 +310,67 @@ def _gzip(data: bytes) -> bytes:
     import gzip
 
     return gzip.compress(data)
+
+
+def test_a_preview_of_ten_files_shows_schema_diff_and_rows_and_writes_nothing(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    from autoloader_ingest.preview import preview_ingestion
+
+    place.put(
+        {
+            f"{n:02d}.json": f'{{"id": {n}, "name": "n{n}", "color": "c"}}\n'.encode()
+            for n in range(12)
+        }
+    )
+    loaded = new_ingestion(sessions, place, format=FileFormat.JSON)
+    place.put({"seed/0.json": b'{"id": 100, "name": "seed"}\n'})
+    seed = Place(
+        place.kind,
+        f"{place.uri}/seed",
+        place.credential_ref,
+        place.environ,
+        place.fs,
+        f"{place.root}/seed",
+    )
+    seeded = new_ingestion(
+        sessions, seed, format=FileFormat.JSON, destination_table=loaded.destination_table
+    )
+    ingest(sessions, spark, seeded, seed)  # the table exists with columns id and name
+
+    shown = preview_ingestion(
+        spark, loaded, max_files=10, limit=5, environ=place.environ, now=LATER
+    )
+
+    print(f"preview of {len(shown.sampled_files)} files took {shown.seconds:.2f} s")
+    assert shown.matching_files == 13 and len(shown.sampled_files) == 10
+    assert ("color", "string") in shown.result.columns
+    assert shown.result.table_exists and shown.result.diff.new_columns == ["color"]
+    assert len(shown.result.rows) == 5 and {"id", "name", "color"} <= set(shown.result.rows[0])
+    assert rows_of(spark, seeded, "id") == [(100,)]  # nothing was written
+    with transaction(sessions) as session:
+        assert FileLedger(session).counts(loaded.id) == {}
+
+
+def test_many_files_read_by_folder_load_only_the_batch(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    def files(start: int) -> dict[str, bytes]:
+        batch = {
+            f"in/f-{i:03d}.csv": csv([(i, f"n{i}", float(i))]) for i in range(start, start + 70)
+        }
+        batch[f"in/with space {start}.csv"] = csv([(1000 + start, "spaced", 1.0)])
+        return batch
+
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    place.put(files(0))
+    first = ingest(sessions, spark, ingestion, place)
+    place.put(files(100))  # the folder now holds the first batch's files too
+
+    second = ingest(sessions, spark, ingestion, place)
+
+    assert (first.rows, second.rows) == (71, 71)
+    ids = [row[0] for row in rows_of(spark, ingestion, "id")]
+    assert len(ids) == len(set(ids)) == 142
+    with transaction(sessions) as session:
+        assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 142}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import SchemaEvolution
-from autoloader_metadata.ledger import ClaimedBatch, FileLedger
+from autoloader_metadata.ledger import ClaimedBatch, FileLedger, like_escape
 from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
@@ -66,8 +66,10 @@ def load_claimed_batch(
 ) -> BatchResult:
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
     files = [FileToLoad(f.id, spark_path_of(f.path)) for f in batch.files]
+    with sessions() as session:
+        roots = read_roots(session, ingestion.id, [f.path for f in batch.files])
     try:
-        outcome = load_batch(spark, spec, str(batch.id), files)
+        outcome = load_batch(spark, spec, str(batch.id), files, roots)
     except NewColumnsRejected as rejected:
         outcome = BatchOutcome(failed={f.id: str(rejected) for f in files})
     with transaction(sessions) as session:
@@ -87,6 +89,34 @@ def load_claimed_batch(
         snapshot_id=outcome.snapshot_id,
         dropped_records=outcome.dropped_records,
     )
+
+
+# Reading whole folders pays off for many files, as long as the folders hold few others.
+FOLDER_READ_MIN_FILES = 64
+FOLDER_READ_MAX_FOLDERS = 16
+
+
+def read_roots(session: Session, ingestion_id: uuid.UUID, paths: list[str]) -> list[str] | None:
+    """The folders of a batch's files, for Spark to list, when the ledger shows they hold at most
+    twice as many files as the batch; None when listing each file is the better deal."""
+    folders = sorted({path.rsplit("/", 1)[0] for path in paths})
+    if len(paths) < FOLDER_READ_MIN_FILES or len(folders) > FOLDER_READ_MAX_FOLDERS:
+        return None
+    under = 0
+    for folder in folders:
+        pattern = like_escape(folder) + "/%"
+        under += (
+            session.scalar(
+                select(func.count())
+                .select_from(LedgerFile)
+                .where(
+                    LedgerFile.ingestion_id == ingestion_id,
+                    LedgerFile.path.like(pattern, escape="\\"),
+                )
+            )
+            or 0
+        )
+    return [spark_path_of(folder) for folder in folders] if under <= 2 * len(paths) else None
 
 
 def recover_batch(

@@ -401,7 +401,11 @@ class FileLedger:
         return {FileStatus(row.status): int(row.n) for row in rows}
 
 
+def like_escape(text: str) -> str:
+    """`text` as a LIKE pattern that matches only itself (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def glob_to_like(glob: str) -> str:
     """`year=2026/*.csv` -> `year=2026/%.csv`, with LIKE's own wildcards escaped."""
-    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("**", "*").replace("*", "%").replace("?", "_")
+    return like_escape(glob).replace("**", "*").replace("*", "%").replace("?", "_")

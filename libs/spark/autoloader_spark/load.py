@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import quote as quote_path
 from urllib.parse import unquote
 
 from pyspark.errors import PySparkException
@@ -76,15 +77,24 @@ class CommittedBatch:
 
 
 def load_batch(
-    spark: SparkSession, spec: LoadSpec, batch_id: str, files: Sequence[FileToLoad]
+    spark: SparkSession,
+    spec: LoadSpec,
+    batch_id: str,
+    files: Sequence[FileToLoad],
+    read_roots: Sequence[str] | None = None,
 ) -> BatchOutcome:
     """Appends the files to the table in one Iceberg commit. A file that cannot be read is left
-    out with its reason (and the rest loaded); new columns follow the evolution mode."""
+    out with its reason (and the rest loaded); new columns follow the evolution mode.
+
+    `read_roots`, folders that hold the batch's files and few others, lets Spark list them with a
+    handful of LIST calls and keep the batch's files by path, instead of asking for each file's
+    status one by one (thousands of small files would otherwise cost thousands of requests).
+    """
     outcome = BatchOutcome()
     remaining = list(files)
     while remaining:
         try:
-            _append(spark, spec, batch_id, remaining, outcome)
+            _append(spark, spec, batch_id, remaining, outcome, read_roots)
             break
         except PySparkException as error:
             bad = _failed_file(error, remaining)
@@ -93,7 +103,8 @@ def load_batch(
             outcome.failed[bad.id] = _reason(error)
             remaining = [f for f in remaining if f.id != bad.id]
     if remaining:
-        committed = find_committed_batch(spark, spec, batch_id)
+        only = remaining[0].spark_path if len(remaining) == 1 else None
+        committed = find_committed_batch(spark, spec, batch_id, only)
         if committed is not None:
             outcome.snapshot_id = committed.snapshot_id
             by_path = {_normal(f.spark_path): f.id for f in remaining}
@@ -110,6 +121,7 @@ def _append(
     batch_id: str,
     files: Sequence[FileToLoad],
     outcome: BatchOutcome,
+    read_roots: Sequence[str] | None,
 ) -> None:
     paths = [f.spark_path for f in files]
     existing = table.table_schema(spark, spec.table)
@@ -124,8 +136,14 @@ def _append(
         [*base.fields, *(new if spec.evolution in ("add_new_columns", "rescue") else [])]
     )
     if spec.read.format == "csv":
-        read_schema = _in_header_order(read_schema, sample)
-    frame = formats.reader(spark, spec.read, read_schema).load(paths)
+        read_schema = in_header_order(read_schema, sample)
+    read = formats.reader(spark, spec.read, read_schema)
+    if read_roots:
+        wanted = sorted({*paths, *(_encoded(p) for p in paths)})
+        frame = read.option("recursiveFileLookup", "true").load(list(read_roots))
+        frame = frame.where(F.col("_metadata.file_path").isin(wanted))
+    else:
+        frame = read.load(paths)
     frame = _with_metadata(frame, spec.metadata, batch_id)
     if spec.evolution == "rescue" and new:
         rescued = F.to_json(F.struct(*[F.col(quote(f.name)) for f in new]))
@@ -144,12 +162,13 @@ def _append(
     if existing is None:
         table.create_table(spark, spec.table, frame.schema, spec.partitioning, spec.properties)
         existing = frame.schema
-    missing = [f for f in frame.schema.fields if f.name not in existing.fieldNames()]
+    present = frame.schema  # one analysis round trip
+    missing = [f for f in present.fields if f.name not in existing.fieldNames()]
     table.add_columns(spark, spec.table, missing)
     # Columns the table has and these files lack load as nulls.
-    for column in existing.fields:
-        if column.name not in frame.columns:
-            frame = frame.withColumn(column.name, F.lit(None).cast(column.dataType))
+    absent = [c for c in existing.fields if c.name not in present.fieldNames()]
+    if absent:
+        frame = frame.select("*", *[F.lit(None).cast(c.dataType).alias(c.name) for c in absent])
     writer = frame.writeTo(spec.table.sql).option(f"snapshot-property.{BATCH_PROPERTY}", batch_id)
     with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
     outcome.new_columns = [f.name for f in new] if spec.evolution == "add_new_columns" else []
@@ -157,16 +176,21 @@ def _append(
 
 
 def find_committed_batch(
-    spark: SparkSession, spec: LoadSpec, batch_id: str
+    spark: SparkSession, spec: LoadSpec, batch_id: str, only_path: str | None = None
 ) -> CommittedBatch | None:
-    """The snapshot that committed `batch_id` and its rows per source file, or None."""
+    """The snapshot that committed `batch_id` and its rows per source file, or None.
+
+    For a batch of one file (`only_path`), the snapshot summary's record count is that file's,
+    and no data is scanned.
+    """
     if table.table_schema(spark, spec.table) is None:
         return None
     snapshots = spec.table.metadata_table("snapshots")
     rows = with_deadline(
         spark,
         spark.sql(
-            f"SELECT snapshot_id FROM {snapshots} WHERE summary[{_literal(BATCH_PROPERTY)}] = "
+            f"SELECT snapshot_id, summary['added-records'] AS added FROM {snapshots} "
+            f"WHERE summary[{_literal(BATCH_PROPERTY)}] = "
             f"{_literal(batch_id)}"
         ).collect,
         spec.query_timeout,
@@ -174,6 +198,9 @@ def find_committed_batch(
     )
     if not rows:
         return None
+    snapshot_id = int(rows[0]["snapshot_id"])
+    if only_path is not None:
+        return CommittedBatch(snapshot_id, {only_path: int(rows[0]["added"] or 0)})
     meta = spec.metadata
     counts = with_deadline(
         spark,
@@ -184,7 +211,7 @@ def find_committed_batch(
         spec.query_timeout,
         "counting the batch's rows per file",
     )
-    return CommittedBatch(int(rows[0]["snapshot_id"]), {r["path"]: int(r["n"]) for r in counts})
+    return CommittedBatch(snapshot_id, {r["path"]: int(r["n"]) for r in counts})
 
 
 def _with_metadata(frame: DataFrame, meta: MetadataColumns, batch_id: str) -> DataFrame:
@@ -201,7 +228,7 @@ def _data_columns(schema: StructType, reserved: set[str]) -> StructType:
     return StructType([f for f in schema.fields if f.name not in reserved])
 
 
-def _in_header_order(schema: StructType, header: StructType) -> StructType:
+def in_header_order(schema: StructType, header: StructType) -> StructType:
     """CSV maps columns by position: order the schema as the files' header names them."""
     by_name = {f.name: f for f in schema.fields}
     ordered = [by_name.get(f.name, StructField(f.name, StringType(), True)) for f in header.fields]
@@ -225,6 +252,12 @@ def _reason(error: PySparkException) -> str:
     causes = re.findall(r"(?:Caused by: |\n)([A-Za-z.]+(?:Exception|Error)[^\n]*)", message)
     cause = causes[-1] if causes else message.strip().splitlines()[0]
     return f"{condition}: {cause[:500]}"
+
+
+def _encoded(path: str) -> str:
+    """The form Spark reports in _metadata.file_path (a URI: spaces and such percent-encoded)."""
+    scheme, _, rest = path.partition("://")
+    return f"{scheme}://{quote_path(rest, safe='/@:=+,;~')}"
 
 
 def _normal(path: str) -> str:

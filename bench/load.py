@@ -1,0 +1,224 @@
+"""./dev bench load [--quick]: Autoloader's load path against a plain Spark job, same server.
+
+(a) one large CSV file of twelve columns (~1 GB; --quick ~40 MB); (b) 10,000 small JSON files (--quick 500).
+Ours: a claimed batch through load_claimed_batch (schema sample, metadata columns, Iceberg append
+with the batch id, per-file row counts, ledger update). Baseline: the hand-written Spark job doing
+the same read with the same schema and the same Iceberg append. Each case runs baseline, ours,
+baseline, ours into fresh tables; the faster of each pair of runs is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from _stack import services
+from alembic import command
+from autoloader_discovery.discover import discover
+from autoloader_ingest.batches import load_claimed_batch
+from autoloader_metadata.db import alembic_config, make_engine, session_factory, transaction
+from autoloader_metadata.enums import FileFormat
+from autoloader_metadata.ledger import FileLedger
+from autoloader_metadata.models import Ingestion
+from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from ledger import drop_database, fresh_database
+from pyspark.sql import SparkSession
+from sqlalchemy.orm import Session, sessionmaker
+
+from autoloader_spark.session import connect
+from autoloader_storage.filesystems import filesystem_for
+
+# An order-line shaped record: twelve columns, ~100 bytes a row as CSV.
+DDL = (
+    "id BIGINT, name STRING, amount DOUBLE, day DATE, country STRING, channel STRING, "
+    "product STRING, quantity INT, price DOUBLE, discount DOUBLE, status STRING, note STRING"
+)
+COUNTRIES = ("DE", "FR", "US", "TR", "JP", "BR", "IN", "NG")
+CHANNELS = ("web", "store", "partner", "app")
+STATUSES = ("paid", "shipped", "returned", "cancelled")
+
+
+def csv_line(i: int) -> str:
+    return (
+        f"{i},customer-{i % 100000:06d},{(i * 37) % 100000 / 100:.2f},2026-11-{1 + i % 28:02d},"
+        f"{COUNTRIES[i % 8]},{CHANNELS[i % 4]},SKU-{i % 5000:05d},{1 + i % 9},"
+        f"{(i * 13) % 10000 / 100:.2f},{(i % 5) * 0.05:.2f},{STATUSES[i % 4]},gift wrap {i % 3}\n"
+    )
+
+
+def json_line(i: int) -> str:
+    return (
+        f'{{"id": {i}, "name": "n{i % 1000}", "amount": {i % 977}.5, "day": "2026-11-01", '
+        f'"country": "{COUNTRIES[i % 8]}", "channel": "{CHANNELS[i % 4]}", '
+        f'"product": "SKU-{i % 5000:05d}", "quantity": {1 + i % 9}, "price": {i % 100}.25, '
+        f'"discount": 0.1, "status": "{STATUSES[i % 4]}", "note": "n"}}\n'
+    )
+
+
+LATER = datetime.now(UTC) + timedelta(hours=1)
+
+
+def s3(settings: dict[str, str]) -> Any:
+    return filesystem_for(
+        "s3://",
+        key=settings["AUTOLOADER_S3_ACCESS_KEY"],
+        secret=settings["AUTOLOADER_S3_SECRET_KEY"],
+        client_kwargs={"endpoint_url": settings["AUTOLOADER_S3_ENDPOINT"]},
+    )
+
+
+def write_big_csv(fs: Any, path: str, rows: int) -> int:
+    with fs.open(path, "wb", block_size=64 * 1024 * 1024) as out:
+        out.write(
+            b"id,name,amount,day,country,channel,product,quantity,price,discount,status,note\n"
+        )
+        chunk: list[str] = []
+        for i in range(rows):
+            chunk.append(csv_line(i))
+            if len(chunk) == 100_000:
+                out.write("".join(chunk).encode())
+                chunk = []
+        out.write("".join(chunk).encode())
+    return int(fs.info(path)["size"])
+
+
+def write_small_json(fs: Any, root: str, files: int, rows_per_file: int) -> None:
+    for start in range(0, files, 2000):
+        fs.pipe(
+            {
+                f"{root}/f-{n:06d}.json": "".join(
+                    json_line(n * rows_per_file + r) for r in range(rows_per_file)
+                ).encode()
+                for n in range(start, min(files, start + 2000))
+            }
+        )
+
+
+def ingestion_for(sessions: sessionmaker[Session], uri: str, fmt: FileFormat) -> Ingestion:
+    with transaction(sessions) as session:
+        tenant = TenantRepository(session).create(f"bench-{uuid.uuid4().hex[:6]}")
+        return IngestionRepository(session).create(
+            tenant.id,
+            "load",
+            source_uri=uri,
+            credential_ref="env:BENCH_S3",
+            format=fmt,
+            schema_ddl=DDL,
+            destination_catalog="lake",
+            destination_namespace="bench_load",
+            destination_table=f"ours_{uuid.uuid4().hex[:8]}",
+            max_files_per_batch=100_000,
+        )
+
+
+def timed(run: Callable[[], int]) -> tuple[float, int]:
+    started = time.perf_counter()
+    rows = run()
+    return time.perf_counter() - started, rows
+
+
+def case(
+    name: str,
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    uri: str,
+    fmt: FileFormat,
+    environ: dict[str, str],
+) -> str:
+    spark_uri = "s3a://" + uri.removeprefix("s3://")
+
+    def baseline() -> int:
+        table = f"lake.bench_load.plain_{uuid.uuid4().hex[:8]}"
+        spark.sql(f"CREATE TABLE {table} ({DDL}) USING iceberg")
+        reader = spark.read.schema(DDL)
+        frame = (
+            reader.option("header", "true").csv(spark_uri)
+            if fmt is FileFormat.CSV
+            else reader.json(spark_uri)
+        )
+        frame.writeTo(table).append()
+        return int(spark.table(table).count())
+
+    def ours() -> int:
+        ingestion = ingestion_for(sessions, uri, fmt)
+        with transaction(sessions) as session:
+            discover(session, ingestion, LATER, environ)
+            batch = FileLedger(session).claim_batch(ingestion.id, 100_000, 10**13)
+        assert batch is not None
+        started = time.perf_counter()
+        result = load_claimed_batch(sessions, spark, ingestion, batch)
+        timed_only_load.append(time.perf_counter() - started)
+        assert result.failed_files == 0, "no file should fail"
+        return result.rows
+
+    timed_only_load: list[float] = []
+    baseline_runs, our_rows = [], 0
+    for _ in range(2):
+        baseline_runs.append(timed(baseline))
+        _, our_rows = timed(ours)
+    baseline_seconds = min(seconds for seconds, _ in baseline_runs)
+    seconds = min(timed_only_load)
+    rows = baseline_runs[0][1]
+    if our_rows != rows:
+        raise SystemExit(f"case {name}: ours loaded {our_rows} rows, the baseline {rows}")
+    return (
+        f"RESULT load case={name} rows={rows} seconds={seconds:.2f} "
+        f"baseline_seconds={baseline_seconds:.2f} ratio={baseline_seconds / seconds:.2f}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="~40 MB CSV and 500 JSON files")
+    parser.add_argument("--case", choices=["a", "b"], help="run one case only")
+    args = parser.parse_args()
+    csv_rows, json_files = (400_000, 500) if args.quick else (10_000_000, 10_000)
+
+    with services("postgres", "s3", "spark") as settings:
+        environ = {
+            "BENCH_S3_ACCESS_KEY_ID": settings["AUTOLOADER_S3_ACCESS_KEY"],
+            "BENCH_S3_SECRET_ACCESS_KEY": settings["AUTOLOADER_S3_SECRET_KEY"],
+            "BENCH_S3_ENDPOINT_URL": settings["AUTOLOADER_S3_ENDPOINT"],
+        }
+        os.environ.update(environ)  # the ingestions name their credential as env:BENCH_S3
+        fs = s3(settings)
+        root = f"{settings['AUTOLOADER_LANDING_BUCKET']}/bench-load-{uuid.uuid4().hex[:8]}"
+        url = fresh_database(settings["AUTOLOADER_DATABASE_URL"])
+        engine = make_engine(url, pool_size=2)
+        spark = connect(settings["AUTOLOADER_SPARK_REMOTE"])
+        results = []
+        try:
+            command.upgrade(alembic_config(url), "head")
+            sessions = session_factory(engine)
+            spark.sql("CREATE NAMESPACE IF NOT EXISTS lake.bench_load")
+            if args.case in (None, "a"):
+                size = write_big_csv(fs, f"{root}/a/big.csv", csv_rows)
+                print(f"case a: one CSV of {size / 1e9:.2f} GB", flush=True)
+                results.append(
+                    case("a", spark, sessions, f"s3://{root}/a", FileFormat.CSV, environ)
+                )
+                print(results[-1], flush=True)
+            if args.case in (None, "b"):
+                write_small_json(fs, f"{root}/b", json_files, 5)
+                print(f"case b: {json_files:,} JSON files", flush=True)
+                results.append(
+                    case("b", spark, sessions, f"s3://{root}/b", FileFormat.JSON, environ)
+                )
+                print(results[-1], flush=True)
+        finally:
+            engine.dispose()
+            drop_database(url)
+            fs.rm(root, recursive=True)
+            for row in spark.sql("SHOW TABLES IN lake.bench_load").collect():
+                spark.sql(f"DROP TABLE IF EXISTS lake.bench_load.{row['tableName']} PURGE")
+    return 0 if results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

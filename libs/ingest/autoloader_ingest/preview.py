@@ -1,0 +1,51 @@
+"""Previewing an ingestion, saved or not: a sample of its files as its table would get them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from autoloader_discovery.discover import rules_of
+from autoloader_ingest.batches import load_spec
+from autoloader_metadata.models import Ingestion
+from pyspark.sql import SparkSession
+
+from autoloader_spark.preview import PreviewResult, preview
+from autoloader_storage import credentials
+from autoloader_storage.listing import list_objects
+from autoloader_storage.uri import parse_source_uri, spark_path_of
+
+
+@dataclass(frozen=True)
+class IngestionPreview:
+    result: PreviewResult
+    matching_files: int
+    sampled_files: list[str]
+    seconds: float
+
+
+def preview_ingestion(
+    spark: SparkSession,
+    ingestion: Ingestion,
+    max_files: int = 10,
+    limit: int = 20,
+    environ: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> IngestionPreview:
+    """Lists the source with the ingestion's rules (counting every match), reads the first
+    `max_files` of them, and writes nothing anywhere."""
+    started = time.perf_counter()
+    source = parse_source_uri(ingestion.source_uri)
+    connection = credentials.resolve(ingestion.credential_ref, source.kind, environ)
+    sample: list[str] = []
+    matching = 0
+    for item in list_objects(source, connection, rules_of(ingestion), now or datetime.now(UTC)):
+        matching += 1
+        if len(sample) < max_files:
+            sample.append(item.uri)
+    if not sample:
+        raise FileNotFoundError(f"{ingestion.source_uri}: no file matches the ingestion's rules")
+    result = preview(spark, load_spec(ingestion), [spark_path_of(uri) for uri in sample], limit)
+    return IngestionPreview(result, matching, sample, time.perf_counter() - started)
