@@ -6,7 +6,7 @@ import argparse
 import sys
 
 import uvicorn
-from autoloader_metadata.db import check_ready, make_engine
+from autoloader_metadata.db import check_ready, short_lived_engine
 from autoloader_metadata.errors import DatabaseUnavailable, SchemaOutOfDate
 
 from autoloader_api.app import create_app
@@ -15,14 +15,12 @@ from autoloader_core.settings import get_settings
 
 def preflight(database_url: str) -> None:
     """Exits with a clear message when the database is unreachable or not migrated."""
-    engine = make_engine(database_url, pool_size=1)
     try:
-        check_ready(engine)
+        with short_lived_engine(database_url) as engine:
+            check_ready(engine)
     except (DatabaseUnavailable, SchemaOutOfDate) as error:
         print(f"autoloader-api cannot start: {error}", file=sys.stderr)
         sys.exit(1)
-    finally:
-        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from alembic import command
-from autoloader_metadata.db import alembic_config, check_ready, current_revision, make_engine
+from autoloader_metadata.db import alembic_config, check_ready, current_revision, short_lived_engine
 from autoloader_metadata.errors import DomainError
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from autoloader_core.settings import get_settings
@@ -16,12 +16,8 @@ from autoloader_core.settings import get_settings
 
 def ping_database(url: str) -> str:
     """Connects and returns the server version; raises SQLAlchemyError when unreachable."""
-    engine = create_engine(url, pool_pre_ping=True)
-    try:
-        with engine.connect() as connection:
-            return str(connection.execute(text("SHOW server_version")).scalar_one())
-    finally:
-        engine.dispose()
+    with short_lived_engine(url) as engine, engine.connect() as connection:
+        return str(connection.execute(text("SHOW server_version")).scalar_one())
 
 
 def _database_url() -> str:
@@ -39,20 +35,14 @@ def _downgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
-    engine = make_engine(_database_url(), pool_size=1)
-    try:
+    with short_lived_engine(_database_url()) as engine:
         print(f"schema revision: {current_revision(engine) or 'none (empty database)'}")
-    finally:
-        engine.dispose()
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    engine = make_engine(_database_url(), pool_size=1)
-    try:
+    with short_lived_engine(_database_url()) as engine:
         print(f"the database is at the expected schema revision {check_ready(engine)}")
-    finally:
-        engine.dispose()
     return 0
 
 

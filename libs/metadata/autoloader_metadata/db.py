@@ -22,6 +22,16 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
 
 
+@contextmanager
+def short_lived_engine(url: str) -> Iterator[Engine]:
+    """An engine of one connection for a single check or command, disposed afterwards."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
