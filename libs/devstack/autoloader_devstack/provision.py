@@ -22,6 +22,13 @@ from autoloader_devstack.process import run
 STACK_REQUIREMENTS = (
     "prefect==3.9.1",
     "pyspark==4.1.1",
+    # The Spark Connect client's own needs, for the stack's warm-up query.
+    "grpcio",
+    "grpcio-status",
+    "googleapis-common-protos",
+    "pandas<3",
+    "pyarrow",
+    "zstandard",
     "gcp-storage-emulator==2026.7.19",
     "boto3",
 )

@@ -11,6 +11,13 @@ from autoloader_devstack.ports import HOST
 
 CATALOG = "lake"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+WARM_UP = """
+import sys
+from pyspark.sql import SparkSession
+session = SparkSession.builder.remote(sys.argv[1]).create()
+session.sql(f"SHOW NAMESPACES IN {sys.argv[2]}").collect()
+session.stop()
+"""
 
 
 def start(ctx: StackContext) -> None:
@@ -53,6 +60,14 @@ def start(ctx: StackContext) -> None:
     ctx.processes.append(server)
     ctx.save()
     process.wait_until(server, lambda: health.tcp_open(port), 180, "gRPC port open")
+    # The first query creates the Iceberg JDBC catalog's tables in PostgreSQL. Done here, once,
+    # it cannot race with the first queries of several clients at once (which fails their
+    # catalog initialisation); it also proves the server answers real queries.
+    process.run(
+        [str(python), "-c", WARM_UP, f"sc://{HOST}:{port}", CATALOG],
+        "the Spark Connect warm-up query",
+        timeout=180,
+    )
     ctx.settings.update(
         {
             "AUTOLOADER_SPARK_REMOTE": f"sc://{HOST}:{port}",
