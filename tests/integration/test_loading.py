@@ -50,8 +50,10 @@ def sessions(database: str) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture(scope="module")
-def spark(settings: dict[str, str]) -> SparkSession:
-    return connect(settings["AUTOLOADER_SPARK_REMOTE"])
+def spark(settings: dict[str, str]) -> Iterator[SparkSession]:
+    session = connect(settings["AUTOLOADER_SPARK_REMOTE"])
+    yield session
+    session.stop()  # before the stack stops: an open client retries a dead server at exit
 
 
 @pytest.fixture
