@@ -206,16 +206,13 @@ def _find_postgres_bin() -> Path | None:
 
 
 def _python311() -> str:
-    for candidate in (os.environ.get("PYTHON311"), "python3.11", sys.executable):
-        if candidate and shutil.which(candidate) or (candidate and Path(candidate).exists()):
-            assert candidate is not None
-            version = subprocess.run(
-                [candidate, "-c", "import sys; print(sys.version_info[:2] >= (3, 11))"],
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            if version == "True":
-                return candidate
+    for name in (os.environ.get("PYTHON311"), "python3.11", sys.executable):
+        candidate = shutil.which(name) if name else None
+        if candidate is None:
+            continue
+        check = [candidate, "-c", "import sys; sys.exit(sys.version_info < (3, 11))"]
+        if subprocess.run(check, capture_output=True).returncode == 0:
+            return candidate
     raise SetupError(
         "Python 3.11 or newer is needed for the dev stack. Install it (e.g. `pyenv install 3.11`) "
         "or set PYTHON311=/path/to/python3.11."
