@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _stack import services
+from _stack import s3_filesystem, services
 from alembic import command
 from autoloader_discovery.discover import discover
 from autoloader_metadata.db import alembic_config, make_engine, session_factory, transaction
@@ -27,8 +27,6 @@ from autoloader_metadata.models import DiscoveryState, Ingestion
 from autoloader_metadata.repositories import IngestionRepository, TenantRepository
 from ledger import drop_database, fresh_database, peak_rss_mb, reset_peak_rss
 from sqlalchemy.orm import Session, sessionmaker
-
-from autoloader_storage.filesystems import filesystem_for
 
 DAYS = 30
 NEW_FRACTION = 0.01
@@ -39,16 +37,6 @@ def key_of(index: int, total: int) -> str:
     """Existing objects spread over days 1-29 in order; the new ones all land on day 30."""
     day = 1 + index * (DAYS - 1) // total if index < total else DAYS
     return f"dt=2026-11-{day:02d}/part-{index:07d}.json"
-
-
-def s3(settings: dict[str, str], **extra: Any) -> Any:
-    return filesystem_for(
-        "s3://",
-        key=settings["AUTOLOADER_S3_ACCESS_KEY"],
-        secret=settings["AUTOLOADER_S3_SECRET_KEY"],
-        client_kwargs={"endpoint_url": settings["AUTOLOADER_S3_ENDPOINT"]},
-        **extra,
-    )
 
 
 def upload(fs: Any, root: str, keys: list[str]) -> None:
@@ -101,7 +89,7 @@ def main() -> int:
         uri = f"s3://{root}"
         url = fresh_database(settings["AUTOLOADER_DATABASE_URL"])
         engine = make_engine(url, pool_size=2)
-        fs = s3(settings)
+        fs = s3_filesystem(settings)
         try:
             command.upgrade(alembic_config(url), "head")
             sessions = session_factory(engine)
@@ -119,7 +107,7 @@ def main() -> int:
             )
 
             def raw() -> int:
-                return len(s3(settings, skip_instance_cache=True).find(root))
+                return len(s3_filesystem(settings, skip_instance_cache=True).find(root))
 
             def ours(ingestion: Ingestion) -> Callable[[], int]:
                 def run() -> int:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _stack import services
+from _stack import s3_filesystem, services
 from alembic import command
 from autoloader_discovery.discover import discover
 from autoloader_ingest.batches import load_claimed_batch
@@ -35,7 +35,6 @@ from pyspark.sql import functions as F
 from sqlalchemy.orm import Session, sessionmaker
 
 from autoloader_spark.session import connect
-from autoloader_storage.filesystems import filesystem_for
 
 # An order-line shaped record: twelve columns, ~100 bytes a row as CSV.
 LINEAGE_DDL = (
@@ -68,15 +67,6 @@ def json_line(i: int) -> str:
 
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
-
-
-def s3(settings: dict[str, str]) -> Any:
-    return filesystem_for(
-        "s3://",
-        key=settings["AUTOLOADER_S3_ACCESS_KEY"],
-        secret=settings["AUTOLOADER_S3_SECRET_KEY"],
-        client_kwargs={"endpoint_url": settings["AUTOLOADER_S3_ENDPOINT"]},
-    )
 
 
 def write_big_csv(fs: Any, path: str, rows: int) -> int:
@@ -212,7 +202,7 @@ def main() -> int:
             "BENCH_S3_ENDPOINT_URL": settings["AUTOLOADER_S3_ENDPOINT"],
         }
         os.environ.update(environ)  # the ingestions name their credential as env:BENCH_S3
-        fs = s3(settings)
+        fs = s3_filesystem(settings)
         root = f"{settings['AUTOLOADER_LANDING_BUCKET']}/bench-load-{uuid.uuid4().hex[:8]}"
         url = fresh_database(settings["AUTOLOADER_DATABASE_URL"])
         engine = make_engine(url, pool_size=2)

@@ -19,6 +19,11 @@ def quote(name: str) -> str:
     return f"`{name}`"
 
 
+def sql_string(value: str) -> str:
+    """A Spark SQL string literal holding `value` exactly (quotes and backslashes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 @dataclass(frozen=True)
 class TableRef:
     catalog: str

@@ -22,7 +22,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 from autoloader_spark import formats, table
 from autoloader_spark.errors import NewColumnsRejected
 from autoloader_spark.formats import CORRUPT_COLUMN, CorruptRecords, ReadSpec
-from autoloader_spark.identifiers import TableRef, quote
+from autoloader_spark.identifiers import TableRef, quote, sql_string
 from autoloader_spark.session import with_deadline
 
 BATCH_PROPERTY = "autoloader.batch-id"
@@ -190,8 +190,8 @@ def find_committed_batch(
         spark,
         spark.sql(
             f"SELECT snapshot_id, summary['added-records'] AS added FROM {snapshots} "
-            f"WHERE summary[{_literal(BATCH_PROPERTY)}] = "
-            f"{_literal(batch_id)}"
+            f"WHERE summary[{sql_string(BATCH_PROPERTY)}] = "
+            f"{sql_string(batch_id)}"
         ).collect,
         spec.query_timeout,
         "looking up the batch's snapshot",
@@ -206,7 +206,7 @@ def find_committed_batch(
         spark,
         spark.sql(
             f"SELECT {quote(meta.source_file)} AS path, count(*) AS n FROM {spec.table.sql} "
-            f"WHERE {quote(meta.batch_id)} = {_literal(batch_id)} GROUP BY 1"
+            f"WHERE {quote(meta.batch_id)} = {sql_string(batch_id)} GROUP BY 1"
         ).collect,
         spec.query_timeout,
         "counting the batch's rows per file",
@@ -262,7 +262,3 @@ def _encoded(path: str) -> str:
 
 def _normal(path: str) -> str:
     return unquote(path).rstrip("/")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

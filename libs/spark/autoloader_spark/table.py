@@ -8,7 +8,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructField, StructType
 
-from autoloader_spark.identifiers import TableRef, quote
+from autoloader_spark.identifiers import TableRef, quote, sql_string
 
 # `days(event_time)`, `bucket(16, id)`, `region`: Iceberg partition transforms.
 _TRANSFORMS = ("years", "months", "days", "hours", "bucket", "truncate", "identity")
@@ -40,7 +40,9 @@ def create_table(
         else ""
     )
     props = {"format-version": "2", **(properties or {})}
-    tblproperties = ", ".join(f"{_literal(k)} = {_literal(v)}" for k, v in props.items())
+    tblproperties = ", ".join(
+        f"{sql_string(str(k))} = {sql_string(str(v))}" for k, v in props.items()
+    )
     spark.sql(
         f"CREATE TABLE IF NOT EXISTS {table.sql} ({columns}) USING iceberg"
         f"{partition} TBLPROPERTIES ({tblproperties})"
@@ -70,7 +72,3 @@ def _partition_sql(spec: str) -> str:
     arguments = [a.strip() for a in rest[:-1].split(",")]
     rendered = [a if a.isdigit() else quote(a) for a in arguments]
     return f"{name}({', '.join(rendered)})"
-
-
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
