@@ -28,8 +28,48 @@ class Settings(BaseSettings):
     spark_remote: str = Field(
         default="sc://127.0.0.1:15002", description="Spark Connect URL of the default cluster."
     )
+    spark_clusters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named Spark Connect clusters as JSON {name: sc://...}; `default` is "
+        "spark_remote unless named here. An ingestion picks one by name.",
+    )
+    # Orchestration (defaults from the design note, section 8.1)
+    priority_queue: str = Field(default="priority", description="Manual runs, retries, previews.")
+    default_queue: str = Field(default="default", description="Scheduled runs.")
+    high_memory_queue: str = Field(default="high-memory", description="Large backlogs.")
+    high_memory_threshold_bytes: int = Field(
+        default=10 * 1024**3,
+        ge=1,
+        description="An ingestion with more pending bytes than this runs on the high-memory queue.",
+    )
+    task_retries: int = Field(default=3, ge=0, description="Retries of a failed flow task.")
+    task_retry_delay_seconds: float = Field(default=60, ge=0, description="Wait between retries.")
+    flow_timeout_seconds: float = Field(default=3600, gt=0, description="A run's hard limit.")
+    run_budget_seconds: float = Field(
+        default=3000,
+        gt=0,
+        description="A run claims no new batch after this long; the backlog waits for the next.",
+    )
+    heartbeat_seconds: float = Field(default=10, gt=0, description="A run's heartbeat period.")
+    stale_run_seconds: float = Field(
+        default=90,
+        gt=0,
+        description="A run with no heartbeat for this long is dead: reconciliation crashes it.",
+    )
+    reconcile_every_seconds: float = Field(
+        default=30, gt=0, description="Period of the workers' reconciliation loop."
+    )
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+
+    def spark_remote_of(self, cluster: str) -> str:
+        """The Spark Connect URL of a named cluster; `default` falls back to spark_remote."""
+        if cluster in self.spark_clusters:
+            return self.spark_clusters[cluster]
+        if cluster == "default":
+            return self.spark_remote
+        known = ", ".join(sorted({"default", *self.spark_clusters}))
+        raise KeyError(f"no Spark cluster named {cluster!r}; configured: {known}")
 
 
 @lru_cache(maxsize=1)

@@ -400,6 +400,19 @@ class FileLedger:
         ).all()
         return {FileStatus(row.status): int(row.n) for row in rows}
 
+    def pending_bytes(
+        self, ingestion_id: uuid.UUID, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ) -> int:
+        """Bytes of the files a run would still claim (the backlog that routes a run)."""
+        value = self.session.execute(
+            text(
+                "SELECT coalesce(sum(size), 0) FROM files WHERE ingestion_id = :i"
+                " AND (status = 'discovered' OR (status = 'failed' AND attempts < :attempts))"
+            ),
+            {"i": ingestion_id, "attempts": max_attempts},
+        ).scalar_one()
+        return int(value)
+
 
 def like_escape(text: str) -> str:
     """`text` as a LIKE pattern that matches only itself (escape character: backslash)."""

@@ -244,3 +244,17 @@ class SchemaVersion(Base):
     resolution: Mapped[str] = mapped_column(String(64))
     change: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = now_column()
+
+
+class RunHeartbeat(Base):
+    """A live flow run's pulse. A run whose beat stops (its worker was killed along with it) is
+    found by reconciliation, marked crashed in Prefect, and its claimed batches settled."""
+
+    __tablename__ = "run_heartbeats"
+
+    flow_run_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("ingestions.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = now_column()
+    beat_at: Mapped[datetime] = now_column()

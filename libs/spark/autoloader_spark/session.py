@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Callable
@@ -30,6 +31,17 @@ def connect(remote: str, token: str | None = None) -> SparkSession:
             session = SparkSession.builder.remote(url).create()
             _sessions[url] = session
         return session
+
+
+def close_all() -> None:
+    """Stops this process's sessions (their server-side state is freed at once)."""
+    with _lock:
+        sessions = list(_sessions.values())
+        _sessions.clear()
+    for session in sessions:
+        # Already closed, or the server is gone: nothing is left to free.
+        with contextlib.suppress(Exception):
+            session.stop()
 
 
 def with_deadline(spark: SparkSession, call: Callable[[], T], seconds: float, what: str) -> T:
