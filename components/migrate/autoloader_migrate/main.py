@@ -1,8 +1,10 @@
-"""Entry point of the migrate PEX: `migrate db upgrade|downgrade|current|check|ping`."""
+"""Entry point of the migrate PEX: `migrate db upgrade|downgrade|current|check|ping`,
+`migrate reconcile [--dry-run]`, `migrate import-apscheduler --jobstore-url URL [--dry-run]`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from alembic import command
@@ -51,6 +53,25 @@ def _ping(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from autoloader_migrate.orchestration import run_reconcile
+
+    for line in asyncio.run(run_reconcile(get_settings(), args.dry_run)):
+        print(line)
+    return 0
+
+
+def _import_apscheduler(args: argparse.Namespace) -> int:
+    from autoloader_migrate.orchestration import run_import
+
+    lines, skipped = asyncio.run(
+        run_import(get_settings(), args.jobstore_url, args.table, args.dry_run)
+    )
+    for line in lines:
+        print(line)
+    return 1 if skipped and args.strict else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="autoloader-migrate",
@@ -70,6 +91,29 @@ def main(argv: list[str] | None = None) -> None:
         "check", help="exit 1 unless the schema is at the revision this version needs"
     ).set_defaults(handler=_check)
     commands.add_parser("ping", help="check that the database answers").set_defaults(handler=_ping)
+    reconcile = groups.add_parser(
+        "reconcile",
+        help="crash runs whose worker died, repair missing or differing deployments",
+        description="Batches of crashed runs are settled by the workers' reconciliation loop "
+        "(it can check the Iceberg table) or by the next run of their ingestion.",
+    )
+    reconcile.add_argument("--dry-run", action="store_true", help="print, change nothing")
+    reconcile.set_defaults(handler=_reconcile)
+    importer = groups.add_parser(
+        "import-apscheduler",
+        help="move the ingestions of an APScheduler 3 job store onto Prefect deployments",
+    )
+    importer.add_argument(
+        "--jobstore-url",
+        required=True,
+        help="SQLAlchemy URL of the APScheduler job store (as the old scheduler used it)",
+    )
+    importer.add_argument("--table", default="apscheduler_jobs", help="the job store's table")
+    importer.add_argument("--dry-run", action="store_true", help="print, change nothing")
+    importer.add_argument(
+        "--strict", action="store_true", help="exit 1 when a job could not be carried over"
+    )
+    importer.set_defaults(handler=_import_apscheduler)
     args = parser.parse_args(argv)
     try:
         sys.exit(args.handler(args))

@@ -1,26 +1,44 @@
-from autoloader_worker.main import build_command
+import asyncio
+
+import pytest
+from prefect.workers.process import ProcessWorker
+
+from autoloader_core.settings import Settings
+from autoloader_worker.main import parse_args
+from autoloader_worker.metrics import status_label
+from autoloader_worker.runner import draining_worker
 
 
-def test_command_names_every_queue_and_the_limit() -> None:
-    command = build_command("autoloader", ["default", "priority"], 1, "w1")
+def test_options_name_every_queue_and_the_limit() -> None:
+    options = parse_args(
+        ["--queue", "default", "--queue", "priority", "--limit", "1", "--name", "w1"], Settings()
+    )
 
-    assert command == [
-        "worker",
-        "start",
-        "--pool",
-        "autoloader",
-        "--type",
-        "process",
-        "--work-queue",
-        "default",
-        "--work-queue",
-        "priority",
-        "--limit",
-        "1",
-        "--name",
-        "w1",
-    ]
+    assert options.queues == ["default", "priority"]
+    assert options.limit == 1
+    assert options.name == "w1"
+    assert options.pool == "autoloader"
+    assert options.reconcile is True
 
 
-def test_command_without_queues_pulls_from_the_whole_pool() -> None:
-    assert "--work-queue" not in build_command("autoloader", [], None, None)
+def test_without_queues_the_worker_pulls_from_the_whole_pool() -> None:
+    assert parse_args([], Settings()).queues == []
+
+
+def test_a_limit_below_one_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--limit", "0"], Settings())
+    assert "--limit must be at least 1" in capsys.readouterr().err
+
+
+def test_a_draining_worker_takes_no_new_runs() -> None:
+    worker = draining_worker(ProcessWorker)(work_pool_name="autoloader")
+    worker.drain()
+
+    # No API is reachable here: a worker that still polled would fail, not return nothing.
+    assert asyncio.run(worker.get_and_submit_flow_runs()) == []
+
+
+def test_state_names_become_metric_labels() -> None:
+    assert status_label("Completed with failures") == "completed_with_failures"
+    assert status_label(None) == "unknown"

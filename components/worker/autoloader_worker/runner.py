@@ -1,0 +1,80 @@
+"""A Prefect worker that meters its runs and can drain: stop taking runs, finish the ones it
+has. Works for any Prefect worker type (process, kubernetes)."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any, Protocol, cast
+
+from prefect.client.schemas.objects import FlowRun
+from prefect.workers.base import BaseWorker
+
+from autoloader_worker.metrics import ACTIVE_TASKS, FLOW_RUN_DURATION, FLOW_RUNS, status_label
+
+
+class DrainableWorker(Protocol):
+    @property
+    def active_runs(self) -> int:
+        ...
+
+    def drain(self) -> None:
+        ...
+
+    async def start(self) -> None:
+        ...
+
+    async def get_and_submit_flow_runs(self) -> list[FlowRun]:
+        ...
+
+
+def draining_worker(base: type[BaseWorker[Any, Any, Any]]) -> Callable[..., DrainableWorker]:
+    """`base` with metrics around each run and a `drain()` that stops polling."""
+
+    # Prefect registers worker classes by type; this one stands in for `base` in this process.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*will be overridden", category=UserWarning)
+        worker_class = _subclass(base)
+    return cast(Callable[..., DrainableWorker], worker_class)
+
+
+def _subclass(base: type[BaseWorker[Any, Any, Any]]) -> type[BaseWorker[Any, Any, Any]]:
+    class DrainingWorker(base):  # type: ignore[valid-type, misc]
+        _draining = False
+        _active = 0
+
+        def drain(self) -> None:
+            self._draining = True
+
+        @property
+        def active_runs(self) -> int:
+            return self._active
+
+        async def get_and_submit_flow_runs(self) -> list[FlowRun]:
+            if self._draining:
+                return []
+            runs: list[FlowRun] = await super().get_and_submit_flow_runs()
+            return runs
+
+        async def run(self, flow_run: FlowRun, *args: Any, **kwargs: Any) -> Any:
+            self._active += 1
+            ACTIVE_TASKS.inc()
+            started = time.monotonic()
+            try:
+                return await super().run(flow_run, *args, **kwargs)
+            finally:
+                self._active -= 1
+                ACTIVE_TASKS.dec()
+                FLOW_RUN_DURATION.observe(time.monotonic() - started)
+                FLOW_RUNS.labels(status=await self._final_state_of(flow_run)).inc()
+
+        async def _final_state_of(self, flow_run: FlowRun) -> str:
+            try:
+                current = await self.client.read_flow_run(flow_run.id)
+            except Exception:
+                return "unknown"
+            return status_label(current.state.name if current.state else None)
+
+    DrainingWorker.__name__ = f"Draining{base.__name__}"
+    return DrainingWorker
