@@ -1,0 +1,345 @@
+"""Orchestration end to end on the real stack: PostgreSQL, a Prefect server, Autoloader workers
+as processes, the S3 store, Spark Connect with Iceberg.
+
+Each test works in a work pool of its own, so its runs reach only its own workers (which read
+this module's database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from autoloader_metadata.db import make_engine, session_factory
+from autoloader_metadata.enums import FileFormat, FileStatus, IngestionStatus
+from autoloader_metadata.ledger import FileLedger
+from autoloader_metadata.models import Batch, Ingestion
+from prefect_workers import WorkerProcess, wait_for
+from pydantic import SecretStr
+from pyspark.sql import SparkSession
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from stores import Place, new_place
+from support import StackFactory, create_ingestion, migrated_database
+
+from autoloader_core.settings import Settings
+from autoloader_spark.session import connect
+
+T = TypeVar("T")
+DDL = "id INT, name STRING, amount DOUBLE"
+
+
+def csv_of(ids: range) -> bytes:
+    return ("id,name,amount\n" + "".join(f"{i},name-{i},{i * 1.5}\n" for i in ids)).encode()
+
+
+@pytest.fixture(scope="module")
+def stack(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    settings = services("prefect", "spark")
+    # Prefect reads these when first imported; keep its profile out of the user's home.
+    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def database(stack: dict[str, str]) -> str:
+    return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_orchestration")
+
+
+@pytest.fixture(scope="module")
+def sessions(database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
+    session = connect(stack["AUTOLOADER_SPARK_REMOTE"])
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def settings(stack: dict[str, str], database: str) -> Settings:
+    """Settings of one test: its own work pool, quick heartbeats and reconciliation."""
+    return Settings(
+        environment="test",
+        database_url=SecretStr(database),
+        prefect_api_url=stack["PREFECT_API_URL"],
+        work_pool=f"it-{uuid.uuid4().hex[:8]}",
+        spark_remote=stack["AUTOLOADER_SPARK_REMOTE"],
+        heartbeat_seconds=1,
+        stale_run_seconds=6,
+        reconcile_every_seconds=2,
+        task_retries=1,
+        task_retry_delay_seconds=1,
+    )
+
+
+@pytest.fixture
+def place(stack: dict[str, str], tmp_path: Path) -> Place:
+    return new_place("s3", stack, tmp_path)
+
+
+@pytest.fixture
+def start_worker(
+    settings: Settings, place: Place, tmp_path: Path
+) -> Iterator[Callable[..., WorkerProcess]]:
+    env = {
+        **place.environ,
+        "AUTOLOADER_ENVIRONMENT": "test",
+        "AUTOLOADER_DATABASE_URL": settings.database_url.get_secret_value(),
+        "AUTOLOADER_WORK_POOL": settings.work_pool,
+        "AUTOLOADER_SPARK_REMOTE": settings.spark_remote,
+        "AUTOLOADER_HEARTBEAT_SECONDS": str(settings.heartbeat_seconds),
+        "AUTOLOADER_STALE_RUN_SECONDS": str(settings.stale_run_seconds),
+        "AUTOLOADER_RECONCILE_EVERY_SECONDS": str(settings.reconcile_every_seconds),
+        "AUTOLOADER_TASK_RETRIES": str(settings.task_retries),
+        "AUTOLOADER_TASK_RETRY_DELAY_SECONDS": str(settings.task_retry_delay_seconds),
+        "PREFECT_API_URL": settings.prefect_api_url,
+    }
+    started: list[WorkerProcess] = []
+
+    def start(*args: str) -> WorkerProcess:
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", *args)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def prefect(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    """Runs `call(client)` with a Prefect client."""
+    from prefect.client.orchestration import get_client
+
+    async def go() -> T:
+        async with get_client() as client:
+            return await call(client)
+
+    return asyncio.run(go())
+
+
+def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
+    ingestion_id = create_ingestion(
+        sessions,
+        source_uri=place.uri,
+        credential_ref=place.credential_ref,
+        format=FileFormat.CSV,
+        schema_ddl=DDL,
+        destination_catalog="lake",
+        destination_namespace="it_orchestration",
+        destination_table=f"t_{uuid.uuid4().hex[:10]}",
+        **fields,
+    )
+    with sessions() as session:
+        ingestion = session.get(Ingestion, ingestion_id)
+        assert ingestion is not None
+        session.expunge(ingestion)
+        return ingestion
+
+
+def deploy(
+    sessions: sessionmaker[Session], settings: Settings, ingestion_id: uuid.UUID
+) -> uuid.UUID:
+    """Creates the pool's queues and the ingestion's deployment, as the API does."""
+    from autoloader_orchestration.queues import QueueNames, ensure_work_pool
+    from autoloader_orchestration.scheduling import Orchestrator
+
+    async def go(client: Any) -> uuid.UUID:
+        await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
+        with sessions() as session:
+            ingestion = session.get(Ingestion, ingestion_id)
+            assert ingestion is not None
+            orchestrator = Orchestrator(client, settings)
+            deployment_id = await orchestrator.write_deployment(
+                ingestion, orchestrator.spec_in(session, ingestion)
+            )
+            session.commit()
+            return deployment_id
+
+    return prefect(go)
+
+
+def runs_of(deployment_id: uuid.UUID, *states: Any) -> list[Any]:
+    from autoloader_orchestration.runs import Runs
+
+    return prefect(lambda client: Runs(client).of_deployment(deployment_id, states=list(states)))
+
+
+def finished(run_id: uuid.UUID) -> Any:
+    from autoloader_orchestration.runs import TERMINAL, Runs
+
+    run = prefect(lambda client: Runs(client).read(run_id))
+    return run if run.state_type in TERMINAL else None
+
+
+def table_ids(spark: SparkSession, ingestion: Ingestion) -> list[int]:
+    name = f"lake.it_orchestration.{ingestion.destination_table}"
+    spark.catalog.refreshTable(name)  # the session caches Iceberg tables; workers wrote since
+    return sorted(row.id for row in spark.table(name).select("id").collect())
+
+
+def status_counts(
+    sessions: sessionmaker[Session], ingestion_id: uuid.UUID
+) -> dict[FileStatus, int]:
+    with sessions() as session:
+        return FileLedger(session).counts(ingestion_id)
+
+
+def test_scheduled_manual_paused_and_resumed_runs(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    place: Place,
+    spark: SparkSession,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    from autoloader_orchestration.deployments import Deployments
+    from autoloader_orchestration.runs import TERMINAL
+    from autoloader_orchestration.scheduling import Orchestrator
+    from prefect.client.schemas.objects import StateType
+
+    place.put({"a.csv": csv_of(range(1, 4)), "b.csv": csv_of(range(4, 7))})
+    ingestion = new_ingestion(sessions, place, schedule_cron="* * * * *")
+    deployment_id = deploy(sessions, settings, ingestion.id)
+    worker = start_worker()
+
+    # The scheduler's run (at the next minute) loads both files on the default queue.
+    scheduled = wait_for(
+        lambda: runs_of(deployment_id, *TERMINAL),
+        150,
+        "the first scheduled run to finish",
+        every=2,
+        context=worker.tail,
+    )[0]
+    assert scheduled.state_type is StateType.COMPLETED, worker.tail()
+    assert scheduled.work_queue_name == settings.default_queue, worker.tail()
+    assert "trigger:manual" not in scheduled.tags
+    assert table_ids(spark, ingestion) == list(range(1, 7))
+
+    # A rare schedule from now on, so that only the manual run below sees the new file.
+    with sessions() as session:
+        row = session.get(Ingestion, ingestion.id)
+        assert row is not None
+        row.schedule_cron = "0 0 * * *"
+        session.commit()
+    deploy(sessions, settings, ingestion.id)
+    place.put({"c.csv": csv_of(range(7, 10))})
+    current = ingestion_with(sessions, ingestion.id)
+    manual = prefect(lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1"))
+    again = prefect(lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1"))
+    assert again.id == manual.id  # the same idempotency key is the same run
+    assert manual.work_queue_name == settings.priority_queue
+    done = wait_for(lambda: finished(manual.id), 120, "the manual run", every=1)
+    assert done.state_type is StateType.COMPLETED, worker.tail()
+    assert done.state.message.startswith("1 files loaded (3 rows"), done.state.message
+    assert table_ids(spark, ingestion) == list(range(1, 10))  # new rows only, none twice
+    assert status_counts(sessions, ingestion.id) == {FileStatus.LOADED: 3}
+
+    # Pausing removes the runs scheduled ahead; resuming schedules them again.
+    def scheduled_ahead() -> list[Any]:
+        return runs_of(deployment_id, StateType.SCHEDULED)
+
+    wait_for(scheduled_ahead, 60, "runs scheduled ahead before pausing")
+    with sessions() as session:
+        row = session.get(Ingestion, ingestion.id)
+        assert row is not None
+        row.status = IngestionStatus.PAUSED
+        session.commit()
+    deploy(sessions, settings, ingestion.id)
+    wait_for(lambda: not scheduled_ahead(), 30, "scheduled runs to go on pause")
+    deployment = prefect(lambda client: Deployments(client).read(deployment_id))
+    assert deployment is not None and deployment.paused
+    with sessions() as session:
+        row = session.get(Ingestion, ingestion.id)
+        assert row is not None
+        row.status = IngestionStatus.ACTIVE
+        session.commit()
+    deploy(sessions, settings, ingestion.id)
+    resumed = wait_for(scheduled_ahead, 60, "runs scheduled again after resuming")
+    assert all(r.work_queue_name == settings.default_queue for r in resumed)
+    assert worker.stop() == 0, worker.tail()
+
+
+def ingestion_with(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:
+    with sessions() as session:
+        row = session.get(Ingestion, ingestion_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    place: Place,
+    spark: SparkSession,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    from autoloader_orchestration.scheduling import Orchestrator
+    from prefect.client.schemas.objects import StateType
+
+    files, rows_per_file = 30, 100
+    place.put(
+        {
+            f"part-{n:03}.csv": csv_of(range(n * rows_per_file + 1, (n + 1) * rows_per_file + 1))
+            for n in range(files)
+        }
+    )
+    ingestion = new_ingestion(sessions, place, max_files_per_batch=3)
+    deploy(sessions, settings, ingestion.id)
+    first_worker = start_worker("--no-reconcile")
+    run = prefect(
+        lambda client: Orchestrator(client, settings).trigger(
+            ingestion_with(sessions, ingestion.id)
+        )
+    )
+
+    def loaded_some() -> bool:
+        return status_counts(sessions, ingestion.id).get(FileStatus.LOADED, 0) >= 3
+
+    wait_for(loaded_some, 180, "the run to load its first batch", every=0.2)
+    killed = first_worker.kill()
+    assert len(killed) >= 2, "the run's process should have died with its worker"
+    after_kill = status_counts(sessions, ingestion.id)
+    assert after_kill.get(FileStatus.LOADED, 0) < files, "the run finished before the kill"
+    assert prefect(lambda client: client.read_flow_run(run.id)).state_type is StateType.RUNNING
+
+    # A new worker's reconciliation finds the silent run, crashes it and settles its batch.
+    second_worker = start_worker()
+    crashed = wait_for(lambda: finished(run.id), 60, "the dead run to be marked crashed")
+    assert crashed.state_type is StateType.CRASHED, second_worker.tail()
+    assert "heartbeat" in (crashed.state.message or "")
+
+    def nothing_claimed() -> bool:
+        with sessions() as session:
+            claimed = session.scalar(
+                select(func.count())
+                .select_from(Batch)
+                .where(Batch.ingestion_id == ingestion.id, Batch.status == "claimed")
+            )
+        return claimed == 0
+
+    wait_for(nothing_claimed, 60, "the dead run's batch to be settled")
+    assert status_counts(sessions, ingestion.id).get(FileStatus.CLAIMED, 0) == 0
+
+    rerun = prefect(
+        lambda client: Orchestrator(client, settings).trigger(
+            ingestion_with(sessions, ingestion.id)
+        )
+    )
+    done = wait_for(lambda: finished(rerun.id), 240, "the next run", every=1)
+    assert done.state_type is StateType.COMPLETED, second_worker.tail()
+    ids = table_ids(spark, ingestion)
+    assert len(ids) == files * rows_per_file
+    assert ids == list(range(1, files * rows_per_file + 1))  # every row exactly once
+    assert status_counts(sessions, ingestion.id) == {FileStatus.LOADED: files}
+    assert second_worker.stop() == 0, second_worker.tail()
