@@ -25,6 +25,7 @@ URL_SETTINGS = (
     ("Spark Connect", "AUTOLOADER_SPARK_REMOTE"),
     ("Azure Blob (Azurite)", "AUTOLOADER_AZURE_BLOB_ENDPOINT"),
     ("GCS emulator", "AUTOLOADER_GCS_ENDPOINT"),
+    ("Worker metrics", "AUTOLOADER_WORKER_METRICS_URL"),
 )
 
 
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
         default=",".join(stack.ALL),
         help=f"comma-separated subset of {', '.join(stack.ALL)} (dependencies added)",
     )
+    up.add_argument(
+        "--worker-pex",
+        type=Path,
+        default=None,
+        help="also start a worker from this PEX and run the demo ingestion",
+    )
     up.set_defaults(handler=_up)
 
     down = commands.add_parser("down", help="stop the stack started by `up`")
@@ -88,11 +95,15 @@ def _up(args: argparse.Namespace) -> int:
     if stack.running(root):
         raise SetupError(f"The dev stack in {root} is already running; `./dev down` stops it.")
     names = [name.strip() for name in args.services.split(",") if name.strip()]
+    given: dict[str, str] = {}
+    if args.worker_pex is not None:
+        names.append("worker")
+        given["AUTOLOADER_WORKER_PEX"] = str(args.worker_pex.resolve())
     if root.exists():
         shutil.rmtree(root)
     started = time.monotonic()
     print(f"Starting {', '.join(stack.with_dependencies(names))}...", flush=True)
-    settings = stack.start(root.resolve(), names, use_free_ports=args.free_ports)
+    settings = stack.start(root.resolve(), names, use_free_ports=args.free_ports, given=given)
     print(f"\nDev stack up in {time.monotonic() - started:.0f} s:")
     for label, key in URL_SETTINGS:
         if key in settings:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autoloader_devstack.context import STATE_FILE, StackContext, load_state
 from autoloader_devstack.errors import SetupError
-from autoloader_devstack.services import azurite, gcs, postgres, prefect, s3, spark
+from autoloader_devstack.services import azurite, gcs, postgres, prefect, s3, spark, worker
 
 StartFunction = Callable[[StackContext], None]
 
@@ -19,8 +19,11 @@ SERVICES: dict[str, tuple[StartFunction, tuple[str, ...]]] = {
     "spark": (spark.start, ("postgres", "s3")),
     "azurite": (azurite.start, ()),
     "gcs": (gcs.start, ()),
+    # Needs the worker PEX (AUTOLOADER_WORKER_PEX); `./dev up` builds it and asks for it.
+    "worker": (worker.start, ("postgres", "prefect", "s3", "spark")),
 }
-ALL = tuple(SERVICES)
+# What a stack has unless asked for more: the services tests and benchmarks share.
+ALL = tuple(name for name in SERVICES if name != "worker")
 # The setting whose presence shows a service is already provided (by an env file or a stack).
 PROVIDES = {
     "postgres": "AUTOLOADER_DATABASE_URL",
@@ -29,6 +32,7 @@ PROVIDES = {
     "spark": "AUTOLOADER_SPARK_REMOTE",
     "azurite": "AUTOLOADER_AZURE_BLOB_ENDPOINT",
     "gcs": "AUTOLOADER_GCS_ENDPOINT",
+    "worker": "AUTOLOADER_WORKER_METRICS_URL",
 }
 
 

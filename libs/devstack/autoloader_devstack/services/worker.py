@@ -1,0 +1,67 @@
+"""An Autoloader worker from its PEX, and the demo ingestion that shows the whole path:
+sample files in the S3 store, discovered, loaded into Iceberg, queried back."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from autoloader_devstack import health, process
+from autoloader_devstack.context import StackContext
+from autoloader_devstack.errors import SetupError
+from autoloader_devstack.ports import HOST
+
+PEX_SETTING = "AUTOLOADER_WORKER_PEX"
+DEMO_CREDENTIAL = "AUTOLOADER_DEMO_S3"
+
+
+def start(ctx: StackContext) -> None:
+    pex = Path(ctx.settings.get(PEX_SETTING, ""))
+    if not pex.is_file():
+        raise SetupError(
+            f"The worker needs its PEX ({pex or 'not given'}); "
+            "build it with `./pants package components/worker:worker`."
+        )
+    env = {
+        **os.environ,
+        **ctx.settings,
+        # The demo ingestion's credential reference (env:AUTOLOADER_DEMO_S3) points here.
+        f"{DEMO_CREDENTIAL}_ACCESS_KEY_ID": ctx.settings["AUTOLOADER_S3_ACCESS_KEY"],
+        f"{DEMO_CREDENTIAL}_SECRET_ACCESS_KEY": ctx.settings["AUTOLOADER_S3_SECRET_KEY"],
+        f"{DEMO_CREDENTIAL}_ENDPOINT_URL": ctx.settings["AUTOLOADER_S3_ENDPOINT"],
+        f"{DEMO_CREDENTIAL}_REGION": ctx.settings["AUTOLOADER_S3_REGION"],
+        "PREFECT_HOME": str(ctx.service_dir("worker") / "prefect-home"),
+    }
+    python = sys.executable
+    print(
+        process.run(
+            [python, str(pex), "prepare"],
+            "preparing the metadata store and the work pool",
+            env={**env, "PEX_MODULE": "autoloader_worker.demo"},
+            timeout=300,
+        ).strip(),
+        flush=True,
+    )
+    port = ctx.port("worker-metrics", 9090)
+    worker = process.start(
+        "worker",
+        [python, str(pex), "--metrics-port", str(port), "--name", "dev-worker"],
+        ctx.service_dir("worker") / "worker.log",
+        env=env,
+    )
+    ctx.processes.append(worker)
+    ctx.save()
+    metrics = f"http://{HOST}:{port}/metrics"
+    process.wait_until(worker, lambda: health.http_ok(metrics), 120, "its metrics endpoint")
+    ctx.settings["AUTOLOADER_WORKER_METRICS_URL"] = metrics
+    ctx.save()
+    print(
+        process.run(
+            [python, str(pex), "run"],
+            "the demo ingestion",
+            env={**env, "PEX_MODULE": "autoloader_worker.demo"},
+            timeout=600,
+        ).rstrip(),
+        flush=True,
+    )
