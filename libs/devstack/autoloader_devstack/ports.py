@@ -17,7 +17,10 @@ def free_port() -> int:
 
 
 def is_free(port: int) -> bool:
+    """Nothing listens on `port`. Connections of a stopped server lingering in TIME_WAIT do not
+    count (servers bind with SO_REUSEADDR, so a restart right after `down` works)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

@@ -36,3 +36,18 @@ def test_free_ports_are_bindable(monkeypatch: pytest.MonkeyPatch) -> None:
     port = choose_port("gcs", 9023, use_free_ports=True)
 
     assert is_free(port)
+
+
+def test_a_port_whose_server_just_stopped_is_free_again() -> None:
+    # The side that closes first keeps the connection in TIME_WAIT on the server's port. Servers
+    # (PostgreSQL, MinIO, uvicorn) set SO_REUSEADDR, and so their connections have it too.
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind((HOST, 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection((HOST, port))
+        accepted, _ = server.accept()
+        accepted.close()
+        client.close()
+    assert is_free(port)
