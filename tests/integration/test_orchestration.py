@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import socket
+import urllib.request
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -210,7 +213,8 @@ def test_scheduled_manual_paused_and_resumed_runs(
     place.put({"a.csv": csv_of(range(1, 4)), "b.csv": csv_of(range(4, 7))})
     ingestion = new_ingestion(sessions, place, schedule_cron="* * * * *")
     deployment_id = deploy(sessions, settings, ingestion.id)
-    worker = start_worker()
+    metrics_port = free_port()
+    worker = start_worker("--metrics-port", str(metrics_port))
 
     # The scheduler's run (at the next minute) loads both files on the default queue.
     scheduled = wait_for(
@@ -266,7 +270,20 @@ def test_scheduled_manual_paused_and_resumed_runs(
     deploy(sessions, settings, ingestion.id)
     resumed = wait_for(scheduled_ahead, 60, "runs scheduled again after resuming")
     assert all(r.work_queue_name == settings.default_queue for r in resumed)
+
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+    completed = re.search(r'^flow_runs_total\{status="completed"\} (\S+)$', metrics, re.M)
+    assert completed and float(completed.group(1)) >= 2, metrics
+    assert re.search(r"^flow_run_duration_seconds_count [1-9]", metrics, re.M), metrics
+    assert 'work_queue_depth{queue="priority"}' in metrics
+    assert "worker_active_tasks 0.0" in metrics
     assert worker.stop() == 0, worker.tail()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def ingestion_with(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:

@@ -107,6 +107,7 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
     from prefect.client.orchestration import get_client
     from prometheus_client import start_http_server
 
+    from autoloader_worker.queue_depth import export_queue_depths_forever
     from autoloader_worker.reconciler import reconcile_forever
     from autoloader_worker.runner import draining_worker
 
@@ -134,7 +135,10 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    background = [asyncio.create_task(worker.start(), name="worker")]
+    background = [
+        asyncio.create_task(worker.start(), name="worker"),
+        asyncio.create_task(export_queue_depths_forever(options.pool), name="queue-depth"),
+    ]
     if options.reconcile:
         background.append(asyncio.create_task(reconcile_forever(settings), name="reconcile"))
     stopping = asyncio.create_task(stop.wait())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.deployments import Deployments, DeploymentSpec
@@ -17,12 +15,13 @@ from sqlalchemy.orm import Session
 from autoloader_core.settings import Settings
 
 
-@dataclass(frozen=True)
 class Orchestrator:
     """The operations the api, migrate and flows perform on an ingestion's orchestration."""
 
-    client: PrefectClient
-    settings: Settings
+    def __init__(self, client: PrefectClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.deployments = Deployments(client)  # remembers the flow's id across writes
 
     @property
     def queues(self) -> QueueNames:
@@ -45,10 +44,9 @@ class Orchestrator:
     async def write_deployment(self, ingestion: Ingestion, spec: DeploymentSpec) -> uuid.UUID:
         """Creates or updates the deployment and records its id on the ingestion (the caller
         commits the ingestion's transaction after this returns)."""
-        deployments = Deployments(self.client)
-        deployment_id = await deployments.upsert(spec)
+        deployment_id = await self.deployments.upsert(spec)
         ingestion.prefect_deployment_id = deployment_id
-        ingestion.prefect_flow_id = await deployments.flow_id()
+        ingestion.prefect_flow_id = await self.deployments.flow_id()
         return deployment_id
 
     async def trigger(
