@@ -79,7 +79,7 @@ def settings(stack: dict[str, str], database: str) -> Settings:
         work_pool=f"it-{uuid.uuid4().hex[:8]}",
         spark_remote=stack["AUTOLOADER_SPARK_REMOTE"],
         heartbeat_seconds=1,
-        stale_run_seconds=6,
+        stale_run_seconds=15,
         reconcile_every_seconds=2,
         task_retries=1,
         task_retry_delay_seconds=1,
@@ -206,7 +206,8 @@ def test_scheduled_manual_paused_and_resumed_runs(
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
     from autoloader_orchestration.deployments import Deployments
-    from autoloader_orchestration.runs import TERMINAL
+    from autoloader_orchestration.previews import Previews
+    from autoloader_orchestration.runs import TERMINAL, Runs
     from autoloader_orchestration.scheduling import Orchestrator
     from prefect.client.schemas.objects import StateType
 
@@ -271,12 +272,38 @@ def test_scheduled_manual_paused_and_resumed_runs(
     resumed = wait_for(scheduled_ahead, 60, "runs scheduled again after resuming")
     assert all(r.work_queue_name == settings.default_queue for r in resumed)
 
-    metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read().decode()
+    # A run scheduled ahead can be cancelled before it starts.
+    cancelled = prefect(lambda client: Runs(client).cancel(resumed[-1].id))
+    assert cancelled.state_type is StateType.CANCELLED
+
+    # A preview runs on the priority queue, reads the files, writes nothing.
+    preview_run = prefect(
+        lambda client: Previews(client, settings).start(ingestion_id=ingestion.id)
+    )
+    assert preview_run.work_queue_name == settings.priority_queue
+    preview = wait_for(
+        lambda: prefect(lambda client: Previews(client, settings).result(preview_run.id)),
+        120,
+        "the preview",
+        context=worker.tail,
+    )
+    assert preview is not None and preview["matching_files"] == 3
+    assert [c["name"] for c in preview["columns"]][:3] == ["id", "name", "amount"]
+    assert sorted(row["id"] for row in preview["rows"]) == list(range(1, 10))
+    assert table_ids(spark, ingestion) == list(range(1, 10))  # still: nothing written
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics") as response:
+            return str(response.read().decode())
+
+    # Once the preview's process has exited, nothing runs on the worker.
+    metrics = wait_for(
+        lambda: (text if "worker_active_tasks 0.0" in (text := scrape()) else ""), 60, "idle"
+    )
     completed = re.search(r'^flow_runs_total\{status="completed"\} (\S+)$', metrics, re.M)
     assert completed and float(completed.group(1)) >= 2, metrics
     assert re.search(r"^flow_run_duration_seconds_count [1-9]", metrics, re.M), metrics
     assert 'work_queue_depth{queue="priority"}' in metrics
-    assert "worker_active_tasks 0.0" in metrics
     assert worker.stop() == 0, worker.tail()
 
 
@@ -348,11 +375,10 @@ def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
     wait_for(nothing_claimed, 60, "the dead run's batch to be settled")
     assert status_counts(sessions, ingestion.id).get(FileStatus.CLAIMED, 0) == 0
 
-    rerun = prefect(
-        lambda client: Orchestrator(client, settings).trigger(
-            ingestion_with(sessions, ingestion.id)
-        )
-    )
+    # Retrying the crashed run starts a new run of the deployment, on the priority queue.
+    rerun = prefect(lambda client: Orchestrator(client, settings).retry(run.id))
+    assert rerun.id != run.id and rerun.work_queue_name == settings.priority_queue
+    assert prefect(lambda client: Orchestrator(client, settings).retry(run.id)).id == rerun.id
     done = wait_for(lambda: finished(rerun.id), 240, "the next run", every=1)
     assert done.state_type is StateType.COMPLETED, second_worker.tail()
     ids = table_ids(spark, ingestion)

@@ -22,6 +22,7 @@ from prefect import flow, get_run_logger, task
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
+from prefect.tasks import exponential_backoff
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -35,9 +36,13 @@ if TYPE_CHECKING:
 # as soon as this module loads, and those imports take seconds.
 
 SETTINGS = settings()
+# Retries back off exponentially from the configured delay (60 s, 120 s, 240 s by default).
 TASK_OPTIONS: dict[str, Any] = {
     "retries": SETTINGS.task_retries,
-    "retry_delay_seconds": SETTINGS.task_retry_delay_seconds,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=SETTINGS.task_retry_delay_seconds)
+    if SETTINGS.task_retry_delay_seconds
+    else 0,
+    "timeout_seconds": SETTINGS.task_timeout_seconds,
     "persist_result": False,
 }
 MAX_FAILURES_LISTED = 20

@@ -31,7 +31,9 @@ async def queue_depths(client: PrefectClient, pool: str) -> dict[str, int]:
         depths[queue.name] = await client.count_flow_runs(
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=WAITING)),
-                expected_start_time=FlowRunFilterExpectedStartTime(before_=datetime.now(UTC)),
+                expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
+                    {"before_": datetime.now(UTC)}
+                ),
             ),
             work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])),
             work_queue_filter=WorkQueueFilter(name=WorkQueueFilterName(any_=[queue.name])),

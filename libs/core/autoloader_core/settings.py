@@ -43,7 +43,12 @@ class Settings(BaseSettings):
         description="An ingestion with more pending bytes than this runs on the high-memory queue.",
     )
     task_retries: int = Field(default=3, ge=0, description="Retries of a failed flow task.")
-    task_retry_delay_seconds: float = Field(default=60, ge=0, description="Wait between retries.")
+    task_retry_delay_seconds: float = Field(
+        default=60, ge=0, description="Wait before the first retry; doubles for each next one."
+    )
+    task_timeout_seconds: float = Field(
+        default=1800, gt=0, description="A flow task's limit (one discovery, one batch)."
+    )
     flow_timeout_seconds: float = Field(default=3600, gt=0, description="A run's hard limit.")
     run_budget_seconds: float = Field(
         default=3000,

@@ -55,10 +55,10 @@ class Heartbeat:
     ) -> None:
         self._stop.set()
         self._thread.join()
-        with self.sessions.begin() as session:
-            session.execute(
-                text("DELETE FROM run_heartbeats WHERE flow_run_id = :run"), self.params
-            )
+        # The row stays: the run is not over for Prefect until its final state is reported, and
+        # a run RUNNING without a heartbeat row would look dead. Reconciliation removes the rows
+        # of runs Prefect has ended.
+        self.beat()
 
     def beat(self) -> None:
         with self.sessions.begin() as session:

@@ -9,6 +9,9 @@ import uuid
 INGESTION_FLOW = "autoloader-ingestion"
 INGESTION_ENTRYPOINT = "autoloader_flows.ingestion.run_ingestion"
 PREVIEW_FLOW = "autoloader-preview"
+PREVIEW_ENTRYPOINT = "autoloader_flows.preview.preview_ingestion"
+PREVIEW_DEPLOYMENT = "preview"  # one for every ingestion: previews run on the priority queue
+PREVIEW_ARTIFACT_TYPE = "autoloader-preview"
 
 
 def deployment_name(ingestion_id: uuid.UUID) -> str:

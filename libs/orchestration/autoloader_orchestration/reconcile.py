@@ -17,6 +17,7 @@ from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.deployments import Deployments
 from autoloader_orchestration.names import INGESTION_FLOW
+from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.runs import TERMINAL
 from autoloader_orchestration.scheduling import Orchestrator
 from prefect.client.orchestration import PrefectClient
@@ -28,6 +29,8 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     FlowRunFilterState,
     FlowRunFilterStateType,
+    WorkPoolFilter,
+    WorkPoolFilterName,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import DeploymentResponse
@@ -91,7 +94,7 @@ async def reconcile(
             return report
         try:
             stale = timedelta(seconds=settings.stale_run_seconds)
-            await _crash_dead_runs(sessions, client, stale, report)
+            await _crash_dead_runs(sessions, client, settings.work_pool, stale, report)
             await _settle_orphan_batches(sessions, client, settle, report)
             await _repair_deployments(sessions, client, settings, report)
         finally:
@@ -103,18 +106,22 @@ async def reconcile(
 async def _crash_dead_runs(
     sessions: sessionmaker[Session],
     client: PrefectClient,
+    pool: str,
     stale: timedelta,
     report: ReconcileReport,
 ) -> None:
-    """Runs RUNNING in Prefect whose heartbeat is older than `stale`, or that started longer
-    than `stale` ago without ever beating."""
+    """Runs of this installation (its work pool, its ingestions) RUNNING in Prefect whose
+    heartbeat is older than `stale`, or that started longer than `stale` ago without one."""
     with sessions() as session:
         beats = {
             row.flow_run_id: row.beat_at
             for row in session.execute(text("SELECT flow_run_id, beat_at FROM run_heartbeats"))
         }
+        ours = set(session.scalars(select(Ingestion.id)))
     now = datetime.now(UTC)
-    running = await _running_ingestion_runs(client)
+    running = [
+        run for run in await _running_ingestion_runs(client, pool) if _ingestion_id_of(run) in ours
+    ]
     dead: list[tuple[FlowRun, str]] = []
     for run in running:
         beat = beats.get(run.id)
@@ -195,6 +202,8 @@ async def _repair_deployments(
 ) -> None:
     deployed = await _ingestion_deployments(client)
     orchestrator = Orchestrator(client, settings)
+    if not report.dry_run:  # a deployment cannot name a pool or queue that does not exist
+        await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
     with sessions() as session:
         ingestions = session.scalars(select(Ingestion).order_by(Ingestion.created_at)).all()
         for ingestion in ingestions:
@@ -219,11 +228,19 @@ async def _repair_deployments(
                 session.commit()
 
 
-async def _running_ingestion_runs(client: PrefectClient) -> list[FlowRun]:
+def _ingestion_id_of(run: FlowRun) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(run.parameters.get("ingestion_id")))
+    except ValueError:
+        return None
+
+
+async def _running_ingestion_runs(client: PrefectClient, pool: str) -> list[FlowRun]:
     runs: list[FlowRun] = []
     while True:
         page = await client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=[INGESTION_FLOW])),
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])),
             flow_run_filter=FlowRunFilter(
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
             ),

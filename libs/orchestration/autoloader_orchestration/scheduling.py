@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.deployments import Deployments, DeploymentSpec

@@ -1,0 +1,90 @@
+"""preview_ingestion: what loading a sample of an ingestion's files would produce, saved
+ingestion or unsaved spec, writing nothing. Runs on the priority queue; its result is stored
+as a Prefect artifact of the run (the API reads it back), and returned."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from autoloader_metadata.enums import FileFormat, IngestionStatus
+from autoloader_metadata.models import Ingestion
+from autoloader_orchestration.names import PREVIEW_ARTIFACT_TYPE, PREVIEW_FLOW
+from prefect import flow, get_run_logger
+from prefect.artifacts import Artifact
+
+from autoloader_flows.context import sessions, settings
+
+# The fields of an unsaved spec a preview reads; anything else is refused by the API first.
+SPEC_FIELDS = (
+    "source_uri",
+    "source_glob",
+    "credential_ref",
+    "min_file_age_seconds",
+    "max_file_age_seconds",
+    "start_date",
+    "format",
+    "format_options",
+    "schema_ddl",
+    "schema_evolution",
+    "destination_catalog",
+    "destination_namespace",
+    "destination_table",
+    "cluster",
+)
+
+
+def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
+    if ingestion_id is not None:
+        with sessions()() as session:
+            ingestion = session.get(Ingestion, ingestion_id)
+            if ingestion is None or ingestion.status is IngestionStatus.DELETED:
+                raise LookupError(f"ingestion {ingestion_id} does not exist")
+            session.expunge(ingestion)
+            return ingestion
+    if not spec:
+        raise ValueError("a preview needs an ingestion id or a spec")
+    unknown = sorted(set(spec) - set(SPEC_FIELDS))
+    if unknown:
+        raise ValueError(f"unknown spec fields: {', '.join(unknown)}")
+    values = {"min_file_age_seconds": 0, "cluster": "default", "format_options": {}, **spec}
+    values["format"] = FileFormat(values["format"])
+    return Ingestion(**values)  # never added to a session: nothing is stored
+
+
+@flow(name=PREVIEW_FLOW, persist_result=False, log_prints=False)
+def preview_ingestion(
+    ingestion_id: uuid.UUID | None = None,
+    spec: dict[str, Any] | None = None,
+    max_files: int = 10,
+    limit: int = 20,
+) -> dict[str, Any]:
+    from autoloader_ingest.preview import preview_ingestion as preview
+
+    from autoloader_spark.session import close_all, connect
+
+    ingestion = ingestion_of(ingestion_id, spec)
+    spark = connect(settings().spark_remote_of(ingestion.cluster))
+    try:
+        found = preview(spark, ingestion, max_files=max_files, limit=limit)
+    finally:
+        close_all()
+    result = {
+        "columns": [{"name": name, "type": kind} for name, kind in found.result.columns],
+        "table_exists": found.result.table_exists,
+        "schema_diff": asdict(found.result.diff),
+        "rows": json.loads(json.dumps(found.result.rows, default=str)),
+        "matching_files": found.matching_files,
+        "sampled_files": found.sampled_files,
+        "seconds": round(found.seconds, 3),
+    }
+    Artifact(type=PREVIEW_ARTIFACT_TYPE, data=result, description="Autoloader preview").create()
+    get_run_logger().info(
+        "previewed %d of %d matching files in %.1f s",
+        len(found.sampled_files),
+        found.matching_files,
+        found.seconds,
+    )
+    return result

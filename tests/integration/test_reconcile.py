@@ -1,0 +1,113 @@
+"""`migrate reconcile` repairs deployments that are missing or drifted from their ingestion."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from autoloader_metadata.db import make_engine, session_factory
+from autoloader_metadata.enums import IngestionStatus
+from autoloader_metadata.models import Ingestion
+from sqlalchemy.orm import Session, sessionmaker
+from support import StackFactory, create_ingestion, migrated_database
+
+
+@pytest.fixture(scope="module")
+def stack(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    settings = services("prefect")
+    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
+    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def database(stack: dict[str, str]) -> str:
+    return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_reconcile")
+
+
+@pytest.fixture(scope="module")
+def sessions(database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def migrate(database: str, pool: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "autoloader_migrate.main", *args],
+        env={**os.environ, "AUTOLOADER_DATABASE_URL": database, "AUTOLOADER_WORK_POOL": pool},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def prefect(call: Any) -> Any:
+    from prefect.client.orchestration import get_client
+
+    async def go() -> Any:
+        async with get_client() as client:
+            return await call(client)
+
+    return asyncio.run(go())
+
+
+def row(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:
+    with sessions() as session:
+        found = session.get(Ingestion, ingestion_id)
+        assert found is not None
+        return found
+
+
+def deployment_of(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> uuid.UUID:
+    deployment_id = row(sessions, ingestion_id).prefect_deployment_id
+    assert deployment_id is not None, f"ingestion {ingestion_id} has no deployment"
+    return deployment_id
+
+
+def test_missing_paused_and_deleted_deployments_are_repaired(
+    database: str, sessions: sessionmaker[Session]
+) -> None:
+    from autoloader_orchestration.deployments import Deployments
+
+    pool = f"it-reconcile-{uuid.uuid4().hex[:6]}"
+    missing = create_ingestion(sessions, schedule_cron="0 * * * *")
+    drifted = create_ingestion(sessions, schedule_cron="*/10 * * * *")
+    deleted = create_ingestion(sessions)
+
+    first = migrate(database, pool, "reconcile")
+    assert f"repair deployment of ingestion {missing}: missing" in first
+    deployment_ids = {i: deployment_of(sessions, i) for i in (missing, drifted, deleted)}
+    assert migrate(database, pool, "reconcile").strip() == "nothing to do"
+
+    # Drift: someone pauses a deployment in the Prefect UI, deletes another, and an ingestion is
+    # deleted in the metadata store while its deployment stays.
+    prefect(lambda client: Deployments(client).pause(deployment_ids[drifted]))
+    prefect(lambda client: Deployments(client).delete(deployment_ids[missing]))
+    with sessions() as session:
+        gone = session.get(Ingestion, deleted)
+        assert gone is not None
+        gone.status = IngestionStatus.DELETED
+        session.commit()
+
+    dry = migrate(database, pool, "reconcile", "--dry-run")
+    assert f"would repair deployment of ingestion {missing}: missing" in dry
+    assert f"would repair deployment of ingestion {drifted}: paused" in dry
+    assert f"would delete deployment of deleted ingestion {deleted}" in dry
+    assert prefect(lambda client: Deployments(client).read(deployment_ids[deleted])) is not None
+
+    migrate(database, pool, "reconcile")
+    assert migrate(database, pool, "reconcile").strip() == "nothing to do"
+    restored = prefect(lambda client: Deployments(client).read(deployment_of(sessions, missing)))
+    assert restored is not None and restored.schedules[0].schedule.cron == "0 * * * *"
+    resumed = prefect(lambda client: Deployments(client).read(deployment_ids[drifted]))
+    assert resumed is not None and not resumed.paused
+    assert prefect(lambda client: Deployments(client).read(deployment_ids[deleted])) is None
