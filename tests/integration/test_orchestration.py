@@ -386,3 +386,32 @@ def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
     assert ids == list(range(1, files * rows_per_file + 1))  # every row exactly once
     assert status_counts(sessions, ingestion.id) == {FileStatus.LOADED: files}
     assert second_worker.stop() == 0, second_worker.tail()
+
+
+def test_a_run_in_which_a_file_failed_says_so_in_its_final_state(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    place: Place,
+    spark: SparkSession,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    from autoloader_orchestration.scheduling import Orchestrator
+    from prefect.client.schemas.objects import StateType
+
+    place.put({"good.csv": csv_of(range(1, 4)), "broken.csv.gz": b"this is not gzip at all"})
+    ingestion = new_ingestion(sessions, place)
+    deploy(sessions, settings, ingestion.id)
+    worker = start_worker()
+    current = ingestion_with(sessions, ingestion.id)
+    run = prefect(lambda client: Orchestrator(client, settings).trigger(current))
+    done = wait_for(lambda: finished(run.id), 240, "the run", every=1, context=worker.tail)
+
+    assert done.state_type is StateType.COMPLETED, worker.tail()
+    assert done.state_name == "Completed with failures"
+    message = done.state.message or ""
+    # One bad file, even though the run tried it again before giving up on it for this run.
+    assert "1 files loaded (3 rows" in message and "1 files failed" in message, message
+    assert "broken.csv.gz" in message, message
+    assert table_ids(spark, ingestion) == [1, 2, 3]
+    counts = status_counts(sessions, ingestion.id)
+    assert counts == {FileStatus.LOADED: 1, FileStatus.FAILED: 1}

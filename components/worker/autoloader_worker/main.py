@@ -17,8 +17,8 @@ from typing import Any
 
 from autoloader_core.settings import Settings, get_settings
 
-# Poll often: a manual trigger should reach RUNNING within a few seconds, not Prefect's default 10.
-DEFAULT_QUERY_SECONDS = "1"
+# Poll often: a manual trigger should reach RUNNING within a few seconds (Prefect polls every 10).
+DEFAULT_QUERY_SECONDS = "0.5"
 log = logging.getLogger("autoloader.worker")
 
 

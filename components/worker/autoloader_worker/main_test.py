@@ -42,3 +42,14 @@ def test_a_draining_worker_takes_no_new_runs() -> None:
 def test_state_names_become_metric_labels() -> None:
     assert status_label("Completed with failures") == "completed_with_failures"
     assert status_label(None) == "unknown"
+
+
+def test_the_process_worker_still_has_the_switch_that_skips_its_workspace_supervisor() -> None:
+    from prefect.workers.process import ProcessJobConfiguration
+
+    from autoloader_worker.runner import start_engine_directly
+
+    configuration = ProcessJobConfiguration(command="python -m prefect.engine")
+    assert configuration._command_configured is False
+    start_engine_directly(configuration)
+    assert configuration._command_configured is True

@@ -1,0 +1,166 @@
+"""The work of run_ingestion's tasks: the metadata store, discovery, Spark and the ledger.
+
+Kept out of the flow's module, which a run process imports before the run is RUNNING: these
+imports (SQLAlchemy, fsspec, the Spark Connect client) take seconds, and are paid after.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_batch
+from autoloader_metadata.db import transaction
+from autoloader_metadata.enums import FileStatus, IngestionStatus
+from autoloader_metadata.ledger import FileLedger
+from autoloader_metadata.models import Ingestion, LedgerFile
+from autoloader_orchestration.heartbeat import Heartbeat
+from pyspark.sql import SparkSession
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from autoloader_flows.context import sessions, settings
+
+MAX_FAILURES_LISTED = 20
+Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logger returns
+
+
+def ingestion_of(ingestion_id: uuid.UUID) -> Ingestion:
+    with sessions()() as session:
+        ingestion = session.get(Ingestion, ingestion_id)
+        if ingestion is None or ingestion.status is IngestionStatus.DELETED:
+            raise LookupError(f"ingestion {ingestion_id} does not exist")
+        session.expunge(ingestion)
+        return ingestion
+
+
+def spark_of(ingestion: Ingestion) -> SparkSession:
+    from autoloader_spark.session import connect
+
+    return connect(settings().spark_remote_of(ingestion.cluster))
+
+
+def close_spark() -> None:
+    if "autoloader_spark.session" in sys.modules:  # only if this run opened a session
+        from autoloader_spark.session import close_all
+
+        close_all()
+
+
+def heartbeat(run_id: uuid.UUID, ingestion_id: uuid.UUID) -> Heartbeat:
+    return Heartbeat(sessions(), run_id, ingestion_id, settings().heartbeat_seconds)
+
+
+def settle_dead_batches(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) -> int:
+    """Batches of this ingestion still claimed by a run that no longer beats: each is marked
+    loaded when its Iceberg commit happened, released otherwise."""
+    stale = timedelta(seconds=settings().stale_run_seconds)
+    with sessions()() as session:
+        batch_ids = session.scalars(
+            text(
+                """
+                SELECT b.id FROM batches b
+                LEFT JOIN run_heartbeats h ON h.flow_run_id = b.flow_run_id
+                WHERE b.ingestion_id = :ingestion AND b.status = 'claimed'
+                  AND b.flow_run_id IS DISTINCT FROM :run
+                  AND (h.flow_run_id IS NULL OR h.beat_at < now() - CAST(:stale AS interval))
+                ORDER BY b.started_at
+                """
+            ),
+            {"ingestion": ingestion_id, "run": run_id, "stale": f"{stale.total_seconds()} seconds"},
+        ).all()
+    if not batch_ids:
+        return 0
+    ingestion = ingestion_of(ingestion_id)
+    spark = spark_of(ingestion)
+    for batch_id in batch_ids:
+        committed = recover_batch(sessions(), spark, ingestion, batch_id)
+        log.info(
+            "batch %s of a dead run: %s",
+            batch_id,
+            "was committed, marked loaded" if committed else "was not committed, files released",
+        )
+    return len(batch_ids)
+
+
+def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
+    from autoloader_discovery.discover import discover
+
+    ingestion = ingestion_of(ingestion_id)
+    with transaction(sessions()) as session:
+        result = discover(session, ingestion)
+    log.info(
+        "listed %d files in %.1f s: %d new, %d rewritten%s",
+        result.listed,
+        result.seconds,
+        len(result.new),
+        len(result.rewritten),
+        " (full listing)" if result.full_listing else "",
+    )
+    return {"listed": result.listed, "new": len(result.new), "rewritten": len(result.rewritten)}
+
+
+def load_next_batch(
+    ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log
+) -> tuple[BatchResult, int] | None:
+    """Claims the next batch and loads it; None when nothing is left to claim.
+
+    If loading raises (Spark unreachable, a timeout), the batch is settled against the table
+    before the task retries, so the retry claims its files again only if they were not committed.
+    """
+    ingestion = ingestion_of(ingestion_id)
+    with transaction(sessions()) as session:
+        batch = FileLedger(session).claim_batch(
+            ingestion.id, ingestion.max_files_per_batch, ingestion.max_bytes_per_batch, run_id
+        )
+    if batch is None:
+        return None
+    log.info("batch %s: %d files, %d bytes", batch.id, len(batch.files), batch.byte_count)
+    spark = spark_of(ingestion)
+    try:
+        result = load_claimed_batch(sessions(), spark, ingestion, batch)
+    except Exception:
+        try:
+            recover_batch(sessions(), spark, ingestion, batch.id)
+        except Exception:
+            log.warning(
+                "batch %s stays claimed; the next run or reconciliation settles it", batch.id
+            )
+        raise
+    log.info(
+        "batch %s: %d files loaded (%d rows), %d failed",
+        batch.id,
+        result.loaded_files,
+        result.rows,
+        result.failed_files,
+    )
+    return result, batch.byte_count
+
+
+def outcome_since(
+    ingestion_id: uuid.UUID, since: datetime
+) -> tuple[int, int, list[dict[str, str]]]:
+    """Files still waiting, files that failed since `since` (each once, however many times it
+    was tried), and the first of those with their reasons."""
+    failed_since = (
+        LedgerFile.ingestion_id == ingestion_id,
+        LedgerFile.status == FileStatus.FAILED,
+        LedgerFile.updated_at >= since,
+    )
+    with sessions()() as session:
+        waiting = FileLedger(session).counts(ingestion_id).get(FileStatus.DISCOVERED, 0)
+        failed = _count(session, failed_since)
+        rows = session.execute(
+            select(LedgerFile.path, LedgerFile.last_error)
+            .where(*failed_since)
+            .order_by(LedgerFile.path)
+            .limit(MAX_FAILURES_LISTED)
+        ).all()
+    return waiting, failed, [{"path": r.path, "error": r.last_error or ""} for r in rows]
+
+
+def _count(session: Session, conditions: tuple[Any, ...]) -> int:
+    return int(session.scalar(select(func.count()).select_from(LedgerFile).where(*conditions)) or 0)
