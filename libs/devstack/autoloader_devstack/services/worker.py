@@ -17,10 +17,11 @@ DEMO_CREDENTIAL = "AUTOLOADER_DEMO_S3"
 
 
 def start(ctx: StackContext) -> None:
-    pex = Path(ctx.settings.get(PEX_SETTING, ""))
-    if not pex.is_file():
+    given = ctx.settings.get(PEX_SETTING, "")
+    pex = Path(given)
+    if not given or not pex.is_file():
         raise SetupError(
-            f"The worker needs its PEX ({pex or 'not given'}); "
+            f"The worker needs its PEX ({given or 'none given'}); "
             "build it with `./pants package components/worker:worker`."
         )
     env = {
