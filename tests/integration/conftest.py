@@ -57,3 +57,17 @@ def services() -> Iterator[StackFactory]:
         stack.stop(root)
     for stop in reversed(stops):
         stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_settings(
+    services: StackFactory, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """The stack's settings with Prefect in it, and Prefect's client pointed at it.
+
+    Prefect reads these when first imported; its profile is kept out of the user's home.
+    """
+    settings = services("prefect")
+    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
+    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    return settings

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # The `services` fixture: services("s3", "spark") -> their connection settings.
 StackFactory = Callable[..., dict[str, str]]
@@ -65,3 +68,14 @@ def create_ingestion(sessions: Any, **fields: Any) -> Any:
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"tenant-{uuid.uuid4().hex[:8]}")
         return IngestionRepository(session).create(tenant.id, "orders", **values).id
+
+
+def prefect_call(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
+    """Runs `call(client)` with a Prefect client (PREFECT_API_URL is set by `prefect_settings`)."""
+    from prefect.client.orchestration import get_client
+
+    async def go() -> T:
+        async with get_client() as client:
+            return await call(client)
+
+    return asyncio.run(go())

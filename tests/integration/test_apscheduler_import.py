@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.models import Ingestion
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
-from support import StackFactory, create_ingestion, fresh_database, migrated_database
+from support import create_ingestion, fresh_database, migrated_database, prefect_call
 
 CRONS = [
     ("*/5 * * * *", "UTC"),
@@ -34,11 +33,8 @@ CRONS = [
 
 
 @pytest.fixture(scope="module")
-def stack(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    settings = services("prefect")
-    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
-    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
-    return settings
+def stack(prefect_settings: dict[str, str]) -> dict[str, str]:
+    return prefect_settings
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +125,7 @@ def deployments_of(sessions: sessionmaker[Session], ids: list[uuid.UUID]) -> dic
 
 
 def read_deployment(deployment_id: uuid.UUID) -> Any:
-    from prefect.client.orchestration import get_client
-
-    async def go() -> Any:
-        async with get_client() as client:
-            return await client.read_deployment(deployment_id)
-
-    return asyncio.run(go())
+    return prefect_call(lambda client: client.read_deployment(deployment_id))
 
 
 def test_a_dry_run_prints_every_job_and_changes_nothing(

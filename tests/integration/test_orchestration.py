@@ -7,15 +7,13 @@ this module's database).
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import socket
 import urllib.request
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from autoloader_metadata.db import make_engine, session_factory
@@ -28,12 +26,11 @@ from pyspark.sql import SparkSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
-from support import StackFactory, create_ingestion, migrated_database
+from support import StackFactory, create_ingestion, migrated_database, prefect_call
 
 from autoloader_core.settings import Settings
 from autoloader_spark.session import connect
 
-T = TypeVar("T")
 DDL = "id INT, name STRING, amount DOUBLE"
 
 
@@ -42,12 +39,8 @@ def csv_of(ids: range) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def stack(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    settings = services("prefect", "spark")
-    # Prefect reads these when first imported; keep its profile out of the user's home.
-    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    return settings
+def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
+    return services("prefect", "spark")
 
 
 @pytest.fixture(scope="module")
@@ -120,17 +113,6 @@ def start_worker(
         worker.stop()
 
 
-def prefect(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    """Runs `call(client)` with a Prefect client."""
-    from prefect.client.orchestration import get_client
-
-    async def go() -> T:
-        async with get_client() as client:
-            return await call(client)
-
-    return asyncio.run(go())
-
-
 def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
     ingestion_id = create_ingestion(
         sessions,
@@ -148,6 +130,18 @@ def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) 
         assert ingestion is not None
         session.expunge(ingestion)
         return ingestion
+
+
+def change_and_deploy(
+    sessions: sessionmaker[Session], settings: Settings, ingestion_id: uuid.UUID, **changes: Any
+) -> uuid.UUID:
+    """Changes the ingestion's row, then writes its deployment again, as the API does."""
+    with sessions.begin() as session:
+        row = session.get(Ingestion, ingestion_id)
+        assert row is not None
+        for name, value in changes.items():
+            setattr(row, name, value)
+    return deploy(sessions, settings, ingestion_id)
 
 
 def deploy(
@@ -169,19 +163,21 @@ def deploy(
             session.commit()
             return deployment_id
 
-    return prefect(go)
+    return prefect_call(go)
 
 
 def runs_of(deployment_id: uuid.UUID, *states: Any) -> list[Any]:
     from autoloader_orchestration.runs import Runs
 
-    return prefect(lambda client: Runs(client).of_deployment(deployment_id, states=list(states)))
+    return prefect_call(
+        lambda client: Runs(client).of_deployment(deployment_id, states=list(states))
+    )
 
 
 def finished(run_id: uuid.UUID) -> Any:
     from autoloader_orchestration.runs import TERMINAL, Runs
 
-    run = prefect(lambda client: Runs(client).read(run_id))
+    run = prefect_call(lambda client: Runs(client).read(run_id))
     return run if run.state_type in TERMINAL else None
 
 
@@ -231,16 +227,15 @@ def test_scheduled_manual_paused_and_resumed_runs(
     assert table_ids(spark, ingestion) == list(range(1, 7))
 
     # A rare schedule from now on, so that only the manual run below sees the new file.
-    with sessions() as session:
-        row = session.get(Ingestion, ingestion.id)
-        assert row is not None
-        row.schedule_cron = "0 0 * * *"
-        session.commit()
-    deploy(sessions, settings, ingestion.id)
+    change_and_deploy(sessions, settings, ingestion.id, schedule_cron="0 0 * * *")
     place.put({"c.csv": csv_of(range(7, 10))})
     current = ingestion_with(sessions, ingestion.id)
-    manual = prefect(lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1"))
-    again = prefect(lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1"))
+    manual = prefect_call(
+        lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1")
+    )
+    again = prefect_call(
+        lambda client: Orchestrator(client, settings).trigger(current, "it-manual-1")
+    )
     assert again.id == manual.id  # the same idempotency key is the same run
     assert manual.work_queue_name == settings.priority_queue
     done = wait_for(lambda: finished(manual.id), 120, "the manual run", every=1)
@@ -254,35 +249,25 @@ def test_scheduled_manual_paused_and_resumed_runs(
         return runs_of(deployment_id, StateType.SCHEDULED)
 
     wait_for(scheduled_ahead, 60, "runs scheduled ahead before pausing")
-    with sessions() as session:
-        row = session.get(Ingestion, ingestion.id)
-        assert row is not None
-        row.status = IngestionStatus.PAUSED
-        session.commit()
-    deploy(sessions, settings, ingestion.id)
+    change_and_deploy(sessions, settings, ingestion.id, status=IngestionStatus.PAUSED)
     wait_for(lambda: not scheduled_ahead(), 30, "scheduled runs to go on pause")
-    deployment = prefect(lambda client: Deployments(client).read(deployment_id))
+    deployment = prefect_call(lambda client: Deployments(client).read(deployment_id))
     assert deployment is not None and deployment.paused
-    with sessions() as session:
-        row = session.get(Ingestion, ingestion.id)
-        assert row is not None
-        row.status = IngestionStatus.ACTIVE
-        session.commit()
-    deploy(sessions, settings, ingestion.id)
+    change_and_deploy(sessions, settings, ingestion.id, status=IngestionStatus.ACTIVE)
     resumed = wait_for(scheduled_ahead, 60, "runs scheduled again after resuming")
     assert all(r.work_queue_name == settings.default_queue for r in resumed)
 
     # A run scheduled ahead can be cancelled before it starts.
-    cancelled = prefect(lambda client: Runs(client).cancel(resumed[-1].id))
+    cancelled = prefect_call(lambda client: Runs(client).cancel(resumed[-1].id))
     assert cancelled.state_type is StateType.CANCELLED
 
     # A preview runs on the priority queue, reads the files, writes nothing.
-    preview_run = prefect(
+    preview_run = prefect_call(
         lambda client: Previews(client, settings).start(ingestion_id=ingestion.id)
     )
     assert preview_run.work_queue_name == settings.priority_queue
     preview = wait_for(
-        lambda: prefect(lambda client: Previews(client, settings).result(preview_run.id)),
+        lambda: prefect_call(lambda client: Previews(client, settings).result(preview_run.id)),
         120,
         "the preview",
         context=worker.tail,
@@ -341,7 +326,7 @@ def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
     ingestion = new_ingestion(sessions, place, max_files_per_batch=3)
     deploy(sessions, settings, ingestion.id)
     first_worker = start_worker("--no-reconcile")
-    run = prefect(
+    run = prefect_call(
         lambda client: Orchestrator(client, settings).trigger(
             ingestion_with(sessions, ingestion.id)
         )
@@ -355,7 +340,7 @@ def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
     assert len(killed) >= 2, "the run's process should have died with its worker"
     after_kill = status_counts(sessions, ingestion.id)
     assert after_kill.get(FileStatus.LOADED, 0) < files, "the run finished before the kill"
-    assert prefect(lambda client: client.read_flow_run(run.id)).state_type is StateType.RUNNING
+    assert prefect_call(lambda client: client.read_flow_run(run.id)).state_type is StateType.RUNNING
 
     # A new worker's reconciliation finds the silent run, crashes it and settles its batch.
     second_worker = start_worker()
@@ -376,9 +361,9 @@ def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(
     assert status_counts(sessions, ingestion.id).get(FileStatus.CLAIMED, 0) == 0
 
     # Retrying the crashed run starts a new run of the deployment, on the priority queue.
-    rerun = prefect(lambda client: Orchestrator(client, settings).retry(run.id))
+    rerun = prefect_call(lambda client: Orchestrator(client, settings).retry(run.id))
     assert rerun.id != run.id and rerun.work_queue_name == settings.priority_queue
-    assert prefect(lambda client: Orchestrator(client, settings).retry(run.id)).id == rerun.id
+    assert prefect_call(lambda client: Orchestrator(client, settings).retry(run.id)).id == rerun.id
     done = wait_for(lambda: finished(rerun.id), 240, "the next run", every=1)
     assert done.state_type is StateType.COMPLETED, second_worker.tail()
     ids = table_ids(spark, ingestion)
@@ -403,7 +388,7 @@ def test_a_run_in_which_a_file_failed_says_so_in_its_final_state(
     deploy(sessions, settings, ingestion.id)
     worker = start_worker()
     current = ingestion_with(sessions, ingestion.id)
-    run = prefect(lambda client: Orchestrator(client, settings).trigger(current))
+    run = prefect_call(lambda client: Orchestrator(client, settings).trigger(current))
     done = wait_for(lambda: finished(run.id), 240, "the run", every=1, context=worker.tail)
 
     assert done.state_type is StateType.COMPLETED, worker.tail()

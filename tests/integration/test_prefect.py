@@ -1,5 +1,4 @@
 import asyncio
-import os
 from uuid import UUID
 
 import pytest
@@ -7,12 +6,8 @@ from support import StackFactory
 
 
 @pytest.fixture(scope="module")
-def prefect_api(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> str:
-    api_url = services("prefect")["PREFECT_API_URL"]
-    # Prefect reads these when first imported; keep its profile out of the user's home.
-    os.environ["PREFECT_API_URL"] = api_url
-    os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
-    return api_url
+def prefect_api(prefect_settings: dict[str, str]) -> str:
+    return prefect_settings["PREFECT_API_URL"]
 
 
 def test_a_flow_run_is_recorded_by_the_prefect_server(prefect_api: str) -> None:

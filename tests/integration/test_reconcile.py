@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.models import Ingestion
 from sqlalchemy.orm import Session, sessionmaker
-from support import StackFactory, create_ingestion, migrated_database
+from support import create_ingestion, migrated_database, prefect_call
 
 
 @pytest.fixture(scope="module")
-def stack(services: StackFactory, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    settings = services("prefect")
-    os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
-    os.environ.setdefault("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
-    return settings
+def stack(prefect_settings: dict[str, str]) -> dict[str, str]:
+    return prefect_settings
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +45,6 @@ def migrate(database: str, pool: str, *args: str) -> str:
     return result.stdout
 
 
-def prefect(call: Any) -> Any:
-    from prefect.client.orchestration import get_client
-
-    async def go() -> Any:
-        async with get_client() as client:
-            return await call(client)
-
-    return asyncio.run(go())
-
-
 def row(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:
     with sessions() as session:
         found = session.get(Ingestion, ingestion_id)
@@ -77,6 +62,7 @@ def test_missing_paused_and_deleted_deployments_are_repaired(
     database: str, sessions: sessionmaker[Session]
 ) -> None:
     from autoloader_orchestration.deployments import Deployments
+    from prefect.client.schemas.schedules import CronSchedule
 
     pool = f"it-reconcile-{uuid.uuid4().hex[:6]}"
     missing = create_ingestion(sessions, schedule_cron="0 * * * *")
@@ -90,8 +76,8 @@ def test_missing_paused_and_deleted_deployments_are_repaired(
 
     # Drift: someone pauses a deployment in the Prefect UI, deletes another, and an ingestion is
     # deleted in the metadata store while its deployment stays.
-    prefect(lambda client: Deployments(client).pause(deployment_ids[drifted]))
-    prefect(lambda client: Deployments(client).delete(deployment_ids[missing]))
+    prefect_call(lambda client: Deployments(client).pause(deployment_ids[drifted]))
+    prefect_call(lambda client: Deployments(client).delete(deployment_ids[missing]))
     with sessions() as session:
         gone = session.get(Ingestion, deleted)
         assert gone is not None
@@ -102,12 +88,18 @@ def test_missing_paused_and_deleted_deployments_are_repaired(
     assert f"would repair deployment of ingestion {missing}: missing" in dry
     assert f"would repair deployment of ingestion {drifted}: paused" in dry
     assert f"would delete deployment of deleted ingestion {deleted}" in dry
-    assert prefect(lambda client: Deployments(client).read(deployment_ids[deleted])) is not None
+    assert (
+        prefect_call(lambda client: Deployments(client).read(deployment_ids[deleted])) is not None
+    )
 
     migrate(database, pool, "reconcile")
     assert migrate(database, pool, "reconcile").strip() == "nothing to do"
-    restored = prefect(lambda client: Deployments(client).read(deployment_of(sessions, missing)))
-    assert restored is not None and restored.schedules[0].schedule.cron == "0 * * * *"
-    resumed = prefect(lambda client: Deployments(client).read(deployment_ids[drifted]))
+    restored = prefect_call(
+        lambda client: Deployments(client).read(deployment_of(sessions, missing))
+    )
+    assert restored is not None
+    schedule = restored.schedules[0].schedule
+    assert isinstance(schedule, CronSchedule) and schedule.cron == "0 * * * *"
+    resumed = prefect_call(lambda client: Deployments(client).read(deployment_ids[drifted]))
     assert resumed is not None and not resumed.paused
-    assert prefect(lambda client: Deployments(client).read(deployment_ids[deleted])) is None
+    assert prefect_call(lambda client: Deployments(client).read(deployment_ids[deleted])) is None

@@ -9,13 +9,13 @@ import uuid
 from dataclasses import asdict
 from typing import Any
 
-from autoloader_metadata.enums import FileFormat, IngestionStatus
+from autoloader_metadata.enums import FileFormat
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.names import PREVIEW_ARTIFACT_TYPE, PREVIEW_FLOW
 from prefect import flow, get_run_logger
 from prefect.artifacts import Artifact
 
-from autoloader_flows.context import sessions, settings
+from autoloader_flows.context import settings
 
 # The fields of an unsaved spec a preview reads; anything else is refused by the API first.
 SPEC_FIELDS = (
@@ -38,12 +38,9 @@ SPEC_FIELDS = (
 
 def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
     if ingestion_id is not None:
-        with sessions()() as session:
-            ingestion = session.get(Ingestion, ingestion_id)
-            if ingestion is None or ingestion.status is IngestionStatus.DELETED:
-                raise LookupError(f"ingestion {ingestion_id} does not exist")
-            session.expunge(ingestion)
-            return ingestion
+        from autoloader_flows.steps import ingestion_of as saved
+
+        return saved(ingestion_id)
     if not spec:
         raise ValueError("a preview needs an ingestion id or a spec")
     unknown = sorted(set(spec) - set(SPEC_FIELDS))
