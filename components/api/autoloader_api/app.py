@@ -6,27 +6,37 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from pydantic import BaseModel
 
+from autoloader_api import errors
+from autoloader_api.metrics import RequestMetrics
+from autoloader_api.routes import admin, clusters, files, ingestions, operations, previews, runs
+from autoloader_api.services import Services
 from autoloader_core import __version__
+from autoloader_core.settings import Settings, get_settings
+
+DESCRIPTION = """Loads new files from object storage into Iceberg tables on a schedule.
+
+Every endpoint under /api/v1 takes an API key: `Authorization: Bearer al_<prefix>_<secret>`.
+A tenant sees only its own ingestions, runs and files; another tenant's id is 404.
+"""
 
 
-class Health(BaseModel):
-    status: str
-    version: str
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; its services (database engine, Prefect client) live as long as it serves."""
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.of(settings or get_settings())
+        app.state.services = services
+        async with services.prefect:
+            yield
+        services.engine.dispose()
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-
-
-def create_app() -> FastAPI:
-    app = FastAPI(title="Autoloader", version=__version__, lifespan=lifespan)
-
-    @app.get("/health", tags=["operations"])
-    async def health() -> Health:
-        """The process is up (no dependency is checked)."""
-        return Health(status="ok", version=__version__)
-
+    app = FastAPI(
+        title="Autoloader", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    errors.install(app)
+    app.add_middleware(RequestMetrics)
+    for module in (operations, ingestions, previews, runs, files, clusters, admin):
+        app.include_router(module.router)
     return app

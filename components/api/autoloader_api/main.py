@@ -28,9 +28,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="autoloader-api", description="Autoloader REST API.")
     parser.add_argument("--host", default=settings.api_host, help="address to listen on")
     parser.add_argument("--port", type=int, default=settings.api_port, help="port to listen on")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes serving the port (default 1)"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="uvicorn's level; below info, requests are not logged one by one",
+    )
     args = parser.parse_args(argv)
     preflight(settings.database_url.get_secret_value())
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:  # uvicorn starts each process from the app's import path
+        uvicorn.run(
+            "autoloader_api.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+    else:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from autoloader_orchestration.names import INGESTION_FLOW
+from autoloader_orchestration.names import INGESTION_FLOW, RUN_SUMMARY_ARTIFACT_TYPE
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import Artifact
 from prefect.client.schemas.objects import State
 from prefect.runtime import flow_run
 from prefect.states import Completed
@@ -49,6 +50,7 @@ class RunSummary:
     bytes: int = 0
     batches: int = 0
     batches_settled: int = 0
+    full_refresh: bool = False
     seconds: float = 0.0
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -65,6 +67,13 @@ def settle_dead_batches(ingestion_id: uuid.UUID, run_id: uuid.UUID) -> int:
     from autoloader_flows import steps
 
     return steps.settle_dead_batches(ingestion_id, run_id, get_run_logger())
+
+
+@task(name="full-refresh", **TASK_OPTIONS)
+def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID) -> bool:
+    from autoloader_flows import steps
+
+    return steps.apply_full_refresh(ingestion_id, run_id, get_run_logger())
 
 
 @task(name="discover", **TASK_OPTIONS)
@@ -100,6 +109,7 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
     with steps.heartbeat(run_id, ingestion.id):
         try:
             summary.batches_settled = settle_dead_batches(ingestion.id, run_id)
+            summary.full_refresh = apply_full_refresh(ingestion.id, run_id)
             summary.files_discovered = discover_new_files(ingestion.id)["new"]
             while time.monotonic() - started < SETTINGS.run_budget_seconds:
                 loaded = load_next_batch(ingestion.id, run_id)
@@ -117,6 +127,8 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
         ingestion.id, started_at
     )
     summary.seconds = round(time.monotonic() - started, 3)
+    # The API reads a finished run's summary back from this artifact.
+    Artifact(type=RUN_SUMMARY_ARTIFACT_TYPE, data=asdict(summary)).create()
     return _final_state(summary)
 
 

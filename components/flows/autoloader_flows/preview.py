@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
-from autoloader_metadata.enums import FileFormat
+from autoloader_metadata.enums import FileFormat, SchemaEvolution
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.names import PREVIEW_ARTIFACT_TYPE, PREVIEW_FLOW
 from prefect import flow, get_run_logger
@@ -48,6 +49,10 @@ def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) ->
         raise ValueError(f"unknown spec fields: {', '.join(unknown)}")
     values = {"min_file_age_seconds": 0, "cluster": "default", "format_options": {}, **spec}
     values["format"] = FileFormat(values["format"])
+    if values.get("schema_evolution"):
+        values["schema_evolution"] = SchemaEvolution(values["schema_evolution"])
+    if isinstance(values.get("start_date"), str):
+        values["start_date"] = datetime.fromisoformat(values["start_date"])
     return Ingestion(**values)  # never added to a session: nothing is stored
 
 
@@ -61,11 +66,14 @@ def preview_ingestion(
     from autoloader_ingest.preview import preview_ingestion as preview
 
     from autoloader_spark.session import close_all, connect
+    from autoloader_storage.reach import ReachPolicy
 
     ingestion = ingestion_of(ingestion_id, spec)
     spark = connect(settings().spark_remote_of(ingestion.cluster))
     try:
-        found = preview(spark, ingestion, max_files=max_files, limit=limit)
+        found = preview(
+            spark, ingestion, max_files=max_files, limit=limit, reach=ReachPolicy.of(settings())
+        )
     finally:
         close_all()
     result = {

@@ -86,12 +86,45 @@ def settle_dead_batches(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) ->
     return len(batch_ids)
 
 
+def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) -> bool:
+    """A pending full refresh: deletes the rows of every batch loaded since the last one, then
+    sends every file back to discovery and marks the request done. A crash in between leaves
+    the request pending, and the next run deletes again (nothing left to delete) and resets."""
+    from autoloader_ingest.batches import load_spec
+    from autoloader_metadata.refresh import Refreshes
+
+    from autoloader_spark.load import delete_batches
+
+    with sessions()() as session:
+        refreshes = Refreshes(session)
+        if refreshes.pending(ingestion_id) is None:
+            return False
+        batch_ids = refreshes.loaded_batches(ingestion_id)
+    ingestion = ingestion_of(ingestion_id)
+    deleted = delete_batches(spark_of(ingestion), load_spec(ingestion), [str(b) for b in batch_ids])
+    with transaction(sessions()) as session:
+        refreshes = Refreshes(session)
+        request = refreshes.pending(ingestion_id, lock=True)
+        if request is None:
+            return False
+        reset = refreshes.complete_full(request, deleted, run_id)
+    log.info(
+        "full refresh: deleted %d rows of %d batches, %d files to load again",
+        deleted,
+        len(batch_ids),
+        reset,
+    )
+    return True
+
+
 def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
     from autoloader_discovery.discover import discover
 
+    from autoloader_storage.reach import ReachPolicy
+
     ingestion = ingestion_of(ingestion_id)
     with transaction(sessions()) as session:
-        result = discover(session, ingestion)
+        result = discover(session, ingestion, reach=ReachPolicy.of(settings()))
     log.info(
         "listed %d files in %.1f s: %d new, %d rewritten%s",
         result.listed,

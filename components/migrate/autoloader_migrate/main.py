@@ -1,5 +1,6 @@
 """Entry point of the migrate PEX: `migrate db upgrade|downgrade|current|check|ping`,
-`migrate reconcile [--dry-run]`, `migrate import-apscheduler --jobstore-url URL [--dry-run]`."""
+`migrate reconcile [--dry-run]`, `migrate import-apscheduler --jobstore-url URL [--dry-run]`,
+`migrate bootstrap` (the first admin key), `migrate new-api-key`."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ import asyncio
 import sys
 
 from alembic import command
-from autoloader_metadata.db import alembic_config, check_ready, current_revision, short_lived_engine
+from autoloader_metadata.db import (
+    alembic_config,
+    check_ready,
+    current_revision,
+    session_factory,
+    short_lived_engine,
+)
 from autoloader_metadata.errors import DomainError
+from autoloader_metadata.repositories import ApiKeyRepository, new_key
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -72,6 +80,27 @@ def _import_apscheduler(args: argparse.Namespace) -> int:
     return 1 if skipped and args.strict else 0
 
 
+def _bootstrap(args: argparse.Namespace) -> int:
+    """Installs the first admin key from AUTOLOADER_ADMIN_API_KEY (a Secret); idempotent."""
+    settings = get_settings()
+    if settings.admin_api_key is None:
+        print("bootstrap: AUTOLOADER_ADMIN_API_KEY is not set; no admin key installed")
+        return 0
+    with short_lived_engine(_database_url()) as engine, session_factory(engine).begin() as session:
+        key, created = ApiKeyRepository(session).install(
+            settings.admin_api_key.get_secret_value(), settings.admin_tenant
+        )
+        prefix = key.prefix
+    state = "installed" if created else "already installed"
+    print(f"bootstrap: admin key al_{prefix}_… {state} for tenant {settings.admin_tenant!r}")
+    return 0
+
+
+def _new_api_key(args: argparse.Namespace) -> int:
+    print(new_key())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="autoloader-migrate",
@@ -114,6 +143,12 @@ def main(argv: list[str] | None = None) -> None:
         "--strict", action="store_true", help="exit 1 when a job could not be carried over"
     )
     importer.set_defaults(handler=_import_apscheduler)
+    groups.add_parser(
+        "bootstrap", help="install the first admin API key from AUTOLOADER_ADMIN_API_KEY"
+    ).set_defaults(handler=_bootstrap)
+    groups.add_parser(
+        "new-api-key", help="print a new random API key (to put in the admin key's Secret)"
+    ).set_defaults(handler=_new_api_key)
     args = parser.parse_args(argv)
     try:
         sys.exit(args.handler(args))

@@ -1,6 +1,7 @@
-"""The demo `./dev up` runs: `prepare` migrates the metadata store and creates the work pool;
-`run` drops sample CSV files into the S3 store, creates (or reuses) the `demo-orders`
-ingestion with a one-minute schedule, runs it now, and queries the table it loaded.
+"""The demo `./dev up` runs: `prepare` migrates the metadata store, installs the admin API key
+and creates the work pool; `run` drops sample CSV files into the S3 store, and through the
+REST API creates (or reuses) the `demo-orders` ingestion with a one-minute schedule, runs it
+now and reads its run; then it queries the table the run loaded.
 
 Run from the worker PEX: `PEX_MODULE=autoloader_worker.demo worker.pex prepare|run`.
 """
@@ -8,22 +9,17 @@ Run from the worker PEX: `PEX_MODULE=autoloader_worker.demo worker.pex prepare|r
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
-import uuid
 from typing import Any
 
+import httpx
 from alembic import command
 from autoloader_metadata.db import alembic_config, make_engine, session_factory
-from autoloader_metadata.enums import FileFormat, IngestionStatus
-from autoloader_metadata.models import Ingestion, Tenant
-from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from autoloader_metadata.repositories import ApiKeyRepository
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
-from autoloader_orchestration.runs import TERMINAL, Runs
-from autoloader_orchestration.scheduling import Orchestrator
 from prefect.client.orchestration import get_client
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
 from autoloader_core.settings import Settings, get_settings
 from autoloader_spark.session import close_all, connect
@@ -50,6 +46,13 @@ def sample_csv(day: int) -> bytes:
 def prepare(settings: Settings) -> None:
     url = settings.database_url.get_secret_value()
     command.upgrade(alembic_config(url), "head")
+    if settings.admin_api_key is not None:
+        engine = make_engine(url, pool_size=1)
+        with session_factory(engine).begin() as session:
+            ApiKeyRepository(session).install(
+                settings.admin_api_key.get_secret_value(), settings.admin_tenant
+            )
+        engine.dispose()
 
     async def pool() -> list[str]:
         async with get_client() as client:
@@ -71,71 +74,62 @@ def upload_samples() -> list[str]:
     return keys
 
 
-def demo_ingestion(sessions: sessionmaker[Session]) -> uuid.UUID:
-    with sessions.begin() as session:
-        tenant = session.scalar(select(Tenant).where(Tenant.name == "demo"))
-        if tenant is None:
-            tenant = TenantRepository(session).create("demo")
-        existing = session.scalar(
-            select(Ingestion).where(
-                Ingestion.tenant_id == tenant.id,
-                Ingestion.name == "demo-orders",
-                Ingestion.status != IngestionStatus.DELETED,
-            )
-        )
-        if existing is not None:
-            return existing.id
-        return (
-            IngestionRepository(session)
-            .create(
-                tenant.id,
-                "demo-orders",
-                source_uri=SOURCE,
-                source_glob="*.csv",
-                credential_ref=CREDENTIAL,
-                format=FileFormat.CSV,
-                format_options={"header": "true", "inferSchema": "true"},
-                destination_catalog=TABLE[0],
-                destination_namespace=TABLE[1],
-                destination_table=TABLE[2],
-                schedule_cron="* * * * *",
-            )
-            .id
-        )
+def demo_body() -> dict[str, Any]:
+    return {
+        "name": "demo-orders",
+        "source": {"uri": SOURCE, "glob": "*.csv", "credential_ref": CREDENTIAL},
+        "format": {"type": "csv", "options": {"header": True, "inferSchema": True}},
+        "destination": {"catalog": TABLE[0], "namespace": TABLE[1], "table": TABLE[2]},
+        "schedule": {"cron": "* * * * *"},
+    }
 
 
-async def deploy_and_run(
-    sessions: sessionmaker[Session], settings: Settings, ingestion_id: uuid.UUID
-) -> Any:
-    async with get_client() as client:
-        orchestrator = Orchestrator(client, settings)
-        with sessions() as session:
-            ingestion = session.get(Ingestion, ingestion_id)
-            assert ingestion is not None
-            await orchestrator.write_deployment(ingestion, orchestrator.spec_in(session, ingestion))
-            session.commit()
-            run = await orchestrator.trigger(ingestion)
-        print(f"flow run {run.name} ({run.id}) queued on {run.work_queue_name!r}", flush=True)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            current = await Runs(client).read(run.id)
-            if current.state_type in TERMINAL:
-                return current
-            await asyncio.sleep(1)
-        raise TimeoutError(f"the demo run {run.id} did not finish within 5 minutes")
+def demo_ingestion(api: httpx.Client) -> str:
+    """Creates the demo ingestion through the API, or finds the one made before."""
+    created = api.post("/api/v1/ingestions", json=demo_body())
+    if created.status_code == 201:
+        return str(created.json()["id"])
+    if created.status_code != 409:
+        raise RuntimeError(f"creating the demo ingestion: {created.status_code} {created.text}")
+    found = api.get("/api/v1/ingestions", params={"name": "demo-orders"}).json()["items"]
+    return str(found[0]["id"])
+
+
+def run_through_api(api: httpx.Client, ingestion_id: str) -> dict[str, Any]:
+    started = api.post(f"/api/v1/ingestions/{ingestion_id}/run")
+    if started.status_code != 202:
+        raise RuntimeError(f"starting the demo run: {started.status_code} {started.text}")
+    run_id = started.json()["run_id"]
+    print(f"run {run_id} queued on {started.json()['work_queue']!r}", flush=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        run: dict[str, Any] = api.get(f"/api/v1/runs/{run_id}").json()
+        if run["end_time"] and run["state"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return run
+        time.sleep(1)
+    raise TimeoutError(f"the demo run {run_id} did not finish within 5 minutes")
 
 
 def run_demo(settings: Settings) -> int:
+    """The demo through the REST API, as a user would drive it."""
     started = time.monotonic()
-    sessions = session_factory(make_engine(settings.database_url.get_secret_value(), pool_size=2))
     files = upload_samples()
     print(f"sample files in the S3 store: {', '.join(files)}")
-    ingestion_id = demo_ingestion(sessions)
-    print(f"ingestion demo-orders ({ingestion_id}): {SOURCE} -> {'.'.join(TABLE)}, every minute")
-    run = asyncio.run(deploy_and_run(sessions, settings, ingestion_id))
-    state = run.state
-    print(f"run finished {state.name if state else '?'}: {state.message if state else ''}")
-    if run.state_type is None or run.state_type.value != "COMPLETED":
+    api_url = os.environ["AUTOLOADER_API_URL"]
+    key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    with httpx.Client(
+        base_url=api_url, headers={"Authorization": f"Bearer {key}"}, timeout=120
+    ) as api:
+        ingestion_id = demo_ingestion(api)
+        print(
+            f"ingestion demo-orders ({ingestion_id}): {SOURCE} -> {'.'.join(TABLE)}, every minute"
+        )
+        run = run_through_api(api, ingestion_id)
+    print(
+        f"run finished {run['state_name']}: {run['files_loaded']} files, {run['rows']} rows"
+        f"{'; ' + run['message'] if run['message'] else ''}"
+    )
+    if run["state"] != "COMPLETED":
         return 1
     spark = connect(settings.spark_remote)
     try:
@@ -148,7 +142,9 @@ def run_demo(settings: Settings) -> int:
         close_all()
     print(
         f"Demo done in {time.monotonic() - started:.0f} s. Drop more CSV files under {SOURCE}: "
-        "the next scheduled run (every minute) loads them."
+        "the next scheduled run (every minute) loads them.\nThe API: "
+        f"curl -H 'Authorization: Bearer $AUTOLOADER_ADMIN_API_KEY' {api_url}/api/v1/ingestions "
+        "(the key is in .dev/stack.env)"
     )
     return 0
 

@@ -66,6 +66,52 @@ class Settings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        description="The first admin key (al_<12 hex>_<secret>, from `migrate new-api-key`), "
+        "installed by `migrate bootstrap`; read from a Secret, never stored in clear.",
+    )
+    admin_tenant: str = Field(default="default", description="Tenant of the first admin key.")
+    # Reach: what an ingestion may make a worker or Spark read.
+    allow_local_sources: bool | None = Field(
+        default=None,
+        description="Allow file:// sources. Unset: allowed unless environment is production.",
+    )
+    allow_custom_endpoints: bool | None = Field(
+        default=None,
+        description="Allow credentials that name an endpoint_url (MinIO, emulators). Unset: "
+        "allowed unless environment is production.",
+    )
+    allowed_endpoints: list[str] = Field(
+        default_factory=list,
+        description="When not empty, the only endpoint hosts (host or host:port) an ingestion's "
+        "credentials may name.",
+    )
+    api_key_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        description="How long the API trusts a key it checked; a revoked key stops working "
+        "within this time (0: check every request).",
+    )
+    preview_wait_seconds: float = Field(
+        default=60, ge=0, description="How long a preview request waits for its result."
+    )
+
+    @property
+    def local_sources_allowed(self) -> bool:
+        if self.allow_local_sources is not None:
+            return self.allow_local_sources
+        return self.environment != "production"
+
+    @property
+    def custom_endpoints_allowed(self) -> bool:
+        if self.allow_custom_endpoints is not None:
+            return self.allow_custom_endpoints
+        return self.environment != "production"
+
+    @property
+    def cluster_names(self) -> list[str]:
+        return sorted({"default", *self.spark_clusters})
 
     def spark_remote_of(self, cluster: str) -> str:
         """The Spark Connect URL of a named cluster; `default` falls back to spark_remote."""

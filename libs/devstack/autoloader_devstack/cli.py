@@ -26,6 +26,7 @@ URL_SETTINGS = (
     ("Azure Blob (Azurite)", "AUTOLOADER_AZURE_BLOB_ENDPOINT"),
     ("GCS emulator", "AUTOLOADER_GCS_ENDPOINT"),
     ("Worker metrics", "AUTOLOADER_WORKER_METRICS_URL"),
+    ("Autoloader API", "AUTOLOADER_API_URL"),
 )
 
 
@@ -67,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="also start a worker from this PEX and run the demo ingestion",
     )
+    up.add_argument(
+        "--api-pex",
+        type=Path,
+        default=None,
+        help="also start the API from this PEX (needs --worker-pex); the demo then runs through it",
+    )
     up.set_defaults(handler=_up)
 
     down = commands.add_parser("down", help="stop the stack started by `up`")
@@ -99,6 +106,9 @@ def _up(args: argparse.Namespace) -> int:
     if args.worker_pex is not None:
         names.append("worker")
         given["AUTOLOADER_WORKER_PEX"] = str(args.worker_pex.resolve())
+    if args.api_pex is not None:
+        names.append("api")
+        given["AUTOLOADER_API_PEX"] = str(args.api_pex.resolve())
     if root.exists():
         shutil.rmtree(root)
     started = time.monotonic()

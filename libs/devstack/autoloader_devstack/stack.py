@@ -7,7 +7,7 @@ from pathlib import Path
 
 from autoloader_devstack.context import STATE_FILE, StackContext, load_state
 from autoloader_devstack.errors import SetupError
-from autoloader_devstack.services import azurite, gcs, postgres, prefect, s3, spark, worker
+from autoloader_devstack.services import api, azurite, gcs, postgres, prefect, s3, spark, worker
 
 StartFunction = Callable[[StackContext], None]
 
@@ -21,9 +21,11 @@ SERVICES: dict[str, tuple[StartFunction, tuple[str, ...]]] = {
     "gcs": (gcs.start, ()),
     # Needs the worker PEX (AUTOLOADER_WORKER_PEX); `./dev up` builds it and asks for it.
     "worker": (worker.start, ("postgres", "prefect", "s3", "spark")),
+    # Needs the API PEX (AUTOLOADER_API_PEX); runs the demo ingestion through the API.
+    "api": (api.start, ("postgres", "prefect", "s3", "spark", "worker")),
 }
 # What a stack has unless asked for more: the services tests and benchmarks share.
-ALL = tuple(name for name in SERVICES if name != "worker")
+ALL = tuple(name for name in SERVICES if name not in ("worker", "api"))
 # The setting whose presence shows a service is already provided (by an env file or a stack).
 PROVIDES = {
     "postgres": "AUTOLOADER_DATABASE_URL",
@@ -33,6 +35,7 @@ PROVIDES = {
     "azurite": "AUTOLOADER_AZURE_BLOB_ENDPOINT",
     "gcs": "AUTOLOADER_GCS_ENDPOINT",
     "worker": "AUTOLOADER_WORKER_METRICS_URL",
+    "api": "AUTOLOADER_API_URL",
 }
 
 

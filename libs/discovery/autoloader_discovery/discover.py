@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from autoloader_storage import credentials
 from autoloader_storage.listing import PAGE_SIZE, ListingRules, ObjectInfo, list_objects
+from autoloader_storage.reach import ReachPolicy
 from autoloader_storage.uri import parse_source_uri
 
 
@@ -51,11 +52,14 @@ def discover(
     now: datetime | None = None,
     environ: Mapping[str, str] | None = None,
     page_size: int = PAGE_SIZE,
+    reach: ReachPolicy | None = None,
 ) -> DiscoveryResult:
     """Lists the source, records the listing in the ledger (in the caller's transaction)."""
     started = time.perf_counter()
     source = parse_source_uri(ingestion.source_uri)
     connection = credentials.resolve(ingestion.credential_ref, source.kind, environ)
+    if reach is not None:
+        reach.check(source, connection)
     state = session.get(DiscoveryState, ingestion.id, with_for_update=True)
     if state is None:
         state = DiscoveryState(ingestion_id=ingestion.id, listings_since_full=0)

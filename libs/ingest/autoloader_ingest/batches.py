@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from autoloader_spark.errors import NewColumnsRejected
-from autoloader_spark.formats import CorruptRecords, ReadSpec
+from autoloader_spark.formats import ReadSpec
 from autoloader_spark.identifiers import TableRef
 from autoloader_spark.load import (
     BatchOutcome,
@@ -30,6 +30,7 @@ from autoloader_spark.load import (
     find_committed_batch,
     load_batch,
 )
+from autoloader_spark.options import CorruptRecords
 from autoloader_storage.uri import spark_path_of
 
 

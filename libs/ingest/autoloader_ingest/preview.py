@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 from autoloader_spark.preview import PreviewResult, preview
 from autoloader_storage import credentials
 from autoloader_storage.listing import list_objects
+from autoloader_storage.reach import ReachPolicy
 from autoloader_storage.uri import parse_source_uri, spark_path_of
 
 
@@ -32,6 +33,7 @@ def preview_ingestion(
     max_files: int = 10,
     limit: int = 20,
     environ: Mapping[str, str] | None = None,
+    reach: ReachPolicy | None = None,
     now: datetime | None = None,
 ) -> IngestionPreview:
     """Lists the source with the ingestion's rules (counting every match), reads the first
@@ -39,6 +41,8 @@ def preview_ingestion(
     started = time.perf_counter()
     source = parse_source_uri(ingestion.source_uri)
     connection = credentials.resolve(ingestion.credential_ref, source.kind, environ)
+    if reach is not None:
+        reach.check(source, connection)
     sample: list[str] = []
     matching = 0
     for item in list_objects(source, connection, rules_of(ingestion), now or datetime.now(UTC)):

@@ -91,6 +91,8 @@ class ApiKey(Base):
 
 class Ingestion(Base):
     __tablename__ = "ingestions"
+    # created_at/updated_at come back with the INSERT or UPDATE (RETURNING), not a later SELECT.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         # A name is unique per tenant among the ingestions not deleted.
         Index(
@@ -258,3 +260,27 @@ class RunHeartbeat(Base):
     )
     started_at: Mapped[datetime] = now_column()
     beat_at: Mapped[datetime] = now_column()
+
+
+class RefreshRequest(Base):
+    """A full refresh asked for through the API and done by the ingestion's next run: that run
+    deletes the rows its ingestion loaded and sends every file back to discovery, in that order,
+    and marks the request done in the same transaction as the ledger reset."""
+
+    __tablename__ = "refresh_requests"
+    __table_args__ = (
+        Index(
+            "ix_refresh_requests_pending",
+            "ingestion_id",
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    ingestion_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ingestions.id", ondelete="CASCADE"))
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = now_column()
+    flow_run_id: Mapped[uuid.UUID | None]
+    done_at: Mapped[datetime | None]
+    rows_deleted: Mapped[int | None] = mapped_column(BigInteger)
+    files_reset: Mapped[int | None] = mapped_column(Integer)

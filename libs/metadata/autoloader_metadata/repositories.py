@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 KEY_PREFIX = "al"
+KEY_FORMAT = re.compile(r"^al_([0-9a-f]{12})_([A-Za-z0-9_-]{32,})$")
 
 
 class TenantRepository:
@@ -48,8 +50,8 @@ class ApiKeyRepository:
         self, tenant_id: uuid.UUID, name: str, scopes: Sequence[ApiScope]
     ) -> tuple[ApiKey, str]:
         TenantRepository(self.session).get(tenant_id)
-        prefix = secrets.token_hex(6)
-        plaintext = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+        plaintext = new_key()
+        prefix = plaintext.split("_")[1]
         key = ApiKey(
             tenant_id=tenant_id,
             name=name,
@@ -59,6 +61,39 @@ class ApiKeyRepository:
         )
         _insert(self.session, key, "API key prefix collision; try again")
         return key, plaintext
+
+    def install(
+        self,
+        plaintext: str,
+        tenant_name: str,
+        name: str = "admin",
+        scopes: Sequence[ApiScope] = (ApiScope.ADMIN,),
+    ) -> tuple[ApiKey, bool]:
+        """Stores a key made elsewhere (the first admin key, from a Secret) unless it is stored
+        already; creates its tenant when absent. Returns the key and whether it was new."""
+        match = KEY_FORMAT.match(plaintext)
+        if match is None:
+            raise Invalid(
+                "an API key looks like al_<12 hex digits>_<at least 32 characters>; "
+                "make one with `migrate new-api-key`"
+            )
+        existing = self.session.scalar(select(ApiKey).where(ApiKey.prefix == match.group(1)))
+        if existing is not None:
+            if not hmac.compare_digest(existing.secret_hash, _digest(plaintext)):
+                raise Conflict("another key with this prefix is stored; make a new key")
+            return existing, False
+        tenant = self.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
+        if tenant is None:
+            tenant = TenantRepository(self.session).create(tenant_name)
+        key = ApiKey(
+            tenant_id=tenant.id,
+            name=name,
+            prefix=match.group(1),
+            secret_hash=_digest(plaintext),
+            scopes=[scope.value for scope in scopes],
+        )
+        _insert(self.session, key, "API key prefix collision; make a new key")
+        return key, True
 
     def authenticate(self, plaintext: str) -> ApiKey | None:
         """The live key matching `plaintext`, or None; compares hashes in constant time."""
@@ -92,6 +127,11 @@ class IngestionRepository:
         ):
             raise NotFound(f"ingestion {ingestion_id} does not exist")
         return ingestion
+
+
+def new_key() -> str:
+    """A fresh API key: al_<12 hex prefix, stored to find it>_<256 random bits>."""
+    return f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
 
 
 def _insert(session: Session, row: object, conflict_message: str) -> None:

@@ -12,6 +12,7 @@ PREVIEW_FLOW = "autoloader-preview"
 PREVIEW_ENTRYPOINT = "autoloader_flows.preview.preview_ingestion"
 PREVIEW_DEPLOYMENT = "preview"  # one for every ingestion: previews run on the priority queue
 PREVIEW_ARTIFACT_TYPE = "autoloader-preview"
+RUN_SUMMARY_ARTIFACT_TYPE = "autoloader-run-summary"  # a finished run's files, rows, failures
 
 
 def deployment_name(ingestion_id: uuid.UUID) -> str:

@@ -4,55 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
+from autoloader_spark.options import OPTIONS, CorruptRecords
+
 CORRUPT_COLUMN = "_corrupt_record"
 TEXT_FORMATS = ("csv", "json", "text")
-# Reader options a user may set per format (anything else is refused by the API).
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "csv": (
-        "header",
-        "sep",
-        "delimiter",
-        "quote",
-        "escape",
-        "multiLine",
-        "encoding",
-        "nullValue",
-        "dateFormat",
-        "timestampFormat",
-        "comment",
-        "ignoreLeadingWhiteSpace",
-        "ignoreTrailingWhiteSpace",
-        "inferSchema",
-        "lineSep",
-    ),
-    "json": (
-        "multiLine",
-        "encoding",
-        "dateFormat",
-        "timestampFormat",
-        "allowComments",
-        "allowSingleQuotes",
-        "primitivesAsString",
-        "lineSep",
-    ),
-    "parquet": ("mergeSchema", "datetimeRebaseMode"),
-    "avro": ("avroSchema", "datetimeRebaseMode"),
-    "orc": ("mergeSchema",),
-    "text": ("wholetext", "lineSep", "encoding"),
-}
-
-
-class CorruptRecords(StrEnum):
-    """What happens to a record a readable CSV/JSON file cannot parse."""
-
-    KEEP = "keep"  # the row loads, the raw line in _corrupt_record
-    DROP = "drop"  # the row is dropped and counted
-    FAIL = "fail"  # the whole file fails with the parser's reason
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from autoloader_spark.errors import InvalidIdentifier
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# `days(event_time)`, `bucket(16, id)`, `region`: Iceberg partition transforms.
+TRANSFORMS = ("years", "months", "days", "hours", "bucket", "truncate", "identity")
 
 
 def quote(name: str) -> str:
@@ -44,3 +46,24 @@ class TableRef:
 
     def metadata_table(self, name: str) -> str:
         return f"{self.sql}.{quote(name)}"
+
+
+def partition_sql(spec: str) -> str:
+    """`days(ts)` / `bucket(16, id)` / `region` as Spark SQL, with every name checked."""
+    spec = spec.strip()
+    if "(" not in spec:
+        return quote(spec)
+    name, _, rest = spec.partition("(")
+    name = name.strip()
+    if name not in TRANSFORMS or not rest.endswith(")"):
+        raise InvalidIdentifier(
+            f"unknown partition transform {spec!r}; use one of {', '.join(TRANSFORMS)}"
+        )
+    arguments = [a.strip() for a in rest[:-1].split(",")]
+    if name in ("bucket", "truncate"):
+        if len(arguments) != 2 or not arguments[0].isdigit() or int(arguments[0]) < 1:
+            raise InvalidIdentifier(f"{spec!r}: write {name}(N, column) with N a positive number")
+        return f"{name}({int(arguments[0])}, {quote(arguments[1])})"
+    if len(arguments) != 1:
+        raise InvalidIdentifier(f"{spec!r}: {name} takes one column")
+    return f"{name}({quote(arguments[0])})"

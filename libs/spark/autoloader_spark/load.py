@@ -21,8 +21,9 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from autoloader_spark import formats, table
 from autoloader_spark.errors import NewColumnsRejected
-from autoloader_spark.formats import CORRUPT_COLUMN, CorruptRecords, ReadSpec
+from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, sql_string
+from autoloader_spark.options import CorruptRecords
 from autoloader_spark.session import with_deadline
 
 BATCH_PROPERTY = "autoloader.batch-id"
@@ -212,6 +213,35 @@ def find_committed_batch(
         "counting the batch's rows per file",
     )
     return CommittedBatch(snapshot_id, {r["path"]: int(r["n"]) for r in counts})
+
+
+def delete_batches(
+    spark: SparkSession, spec: LoadSpec, batch_ids: Sequence[str], chunk: int = 500
+) -> int:
+    """Deletes the rows of the given batches from the table (a full refresh); returns how many.
+    Idempotent: deleting again finds nothing."""
+    if not batch_ids or table.table_schema(spark, spec.table) is None:
+        return 0
+    column = quote(spec.metadata.batch_id)
+    deleted = 0
+    for start in range(0, len(batch_ids), chunk):
+        where = (
+            f"{column} IN ({', '.join(sql_string(b) for b in batch_ids[start : start + chunk])})"
+        )
+        counted = with_deadline(
+            spark,
+            spark.sql(f"SELECT count(*) AS n FROM {spec.table.sql} WHERE {where}").collect,
+            spec.query_timeout,
+            "counting the rows a refresh deletes",
+        )
+        deleted += int(counted[0]["n"])
+        with_deadline(
+            spark,
+            spark.sql(f"DELETE FROM {spec.table.sql} WHERE {where}").collect,
+            spec.write_timeout,
+            "deleting the rows of a full refresh",
+        )
+    return deleted
 
 
 def _with_metadata(frame: DataFrame, meta: MetadataColumns, batch_id: str) -> DataFrame:

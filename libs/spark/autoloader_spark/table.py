@@ -8,10 +8,7 @@ from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructField, StructType
 
-from autoloader_spark.identifiers import TableRef, quote, sql_string
-
-# `days(event_time)`, `bucket(16, id)`, `region`: Iceberg partition transforms.
-_TRANSFORMS = ("years", "months", "days", "hours", "bucket", "truncate", "identity")
+from autoloader_spark.identifiers import TableRef, partition_sql, quote, sql_string
 
 
 def table_schema(spark: SparkSession, table: TableRef) -> StructType | None:
@@ -35,7 +32,7 @@ def create_table(
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.namespace_sql}")
     columns = ", ".join(_column_sql(column) for column in schema.fields)
     partition = (
-        f" PARTITIONED BY ({', '.join(_partition_sql(p) for p in partitioning)})"
+        f" PARTITIONED BY ({', '.join(partition_sql(p) for p in partitioning)})"
         if partitioning
         else ""
     )
@@ -57,18 +54,3 @@ def add_columns(spark: SparkSession, table: TableRef, columns: Sequence[StructFi
 
 def _column_sql(column: StructField) -> str:
     return f"{quote(column.name)} {column.dataType.simpleString()}"
-
-
-def _partition_sql(spec: str) -> str:
-    """`days(ts)` / `bucket(16, id)` / `region`, with every name checked."""
-    spec = spec.strip()
-    if "(" not in spec:
-        return quote(spec)
-    name, _, rest = spec.partition("(")
-    if name not in _TRANSFORMS or not rest.endswith(")"):
-        raise ValueError(
-            f"unknown partition transform {spec!r}; use one of {', '.join(_TRANSFORMS)}"
-        )
-    arguments = [a.strip() for a in rest[:-1].split(",")]
-    rendered = [a if a.isdigit() else quote(a) for a in arguments]
-    return f"{name}({', '.join(rendered)})"

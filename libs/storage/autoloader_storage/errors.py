@@ -35,3 +35,7 @@ class Throttled(StorageError):
 
 class MissingDriver(StorageError, ImportError):
     """The package for a scheme is not installed."""
+
+
+class ReachRefused(StorageError):
+    """The operator does not let ingestions read this source or name this endpoint."""

@@ -1,9 +1,10 @@
-"""An Autoloader worker from its PEX, and the demo ingestion that shows the whole path:
-sample files in the S3 store, discovered, loaded into Iceberg, queried back."""
+"""An Autoloader worker from its PEX, after the demo's `prepare` (schema, admin key, work
+pool). The demo ingestion itself runs once the API is up (services/api.py)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from autoloader_devstack.ports import HOST
 
 PEX_SETTING = "AUTOLOADER_WORKER_PEX"
 DEMO_CREDENTIAL = "AUTOLOADER_DEMO_S3"
+ADMIN_KEY = "AUTOLOADER_ADMIN_API_KEY"
 
 
-def start(ctx: StackContext) -> None:
+def worker_pex(ctx: StackContext) -> Path:
     given = ctx.settings.get(PEX_SETTING, "")
     pex = Path(given)
     if not given or not pex.is_file():
@@ -24,7 +26,20 @@ def start(ctx: StackContext) -> None:
             f"The worker needs its PEX ({given or 'none given'}); "
             "build it with `./pants package components/worker:worker`."
         )
-    env = {
+    return pex
+
+
+def admin_key(ctx: StackContext) -> str:
+    """The dev stack's first admin API key: made once, kept in the stack's env file."""
+    if ADMIN_KEY not in ctx.settings:
+        ctx.settings[ADMIN_KEY] = f"al_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+        ctx.save()
+    return ctx.settings[ADMIN_KEY]
+
+
+def demo_environment(ctx: StackContext) -> dict[str, str]:
+    """The stack's settings, and the demo's S3 credential, for the worker, API and demo."""
+    return {
         **os.environ,
         **ctx.settings,
         # The demo ingestion's credential reference (env:AUTOLOADER_DEMO_S3) points here.
@@ -33,7 +48,13 @@ def start(ctx: StackContext) -> None:
         f"{DEMO_CREDENTIAL}_ENDPOINT_URL": ctx.settings["AUTOLOADER_S3_ENDPOINT"],
         f"{DEMO_CREDENTIAL}_REGION": ctx.settings["AUTOLOADER_S3_REGION"],
         "PREFECT_HOME": str(ctx.service_dir("worker") / "prefect-home"),
+        ADMIN_KEY: admin_key(ctx),
     }
+
+
+def start(ctx: StackContext) -> None:
+    pex = worker_pex(ctx)
+    env = demo_environment(ctx)
     python = sys.executable
     print(
         process.run(
@@ -57,12 +78,3 @@ def start(ctx: StackContext) -> None:
     process.wait_until(worker, lambda: health.http_ok(metrics), 120, "its metrics endpoint")
     ctx.settings["AUTOLOADER_WORKER_METRICS_URL"] = metrics
     ctx.save()
-    print(
-        process.run(
-            [python, str(pex), "run"],
-            "the demo ingestion",
-            env={**env, "PEX_MODULE": "autoloader_worker.demo"},
-            timeout=600,
-        ).rstrip(),
-        flush=True,
-    )

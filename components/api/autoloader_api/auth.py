@@ -1,0 +1,105 @@
+"""API keys: bearer tokens that belong to a tenant and carry scopes (admin > write > read)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from autoloader_metadata.enums import ApiScope
+from autoloader_metadata.repositories import ApiKeyRepository
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+RANK = {ApiScope.READ: 1, ApiScope.WRITE: 2, ApiScope.ADMIN: 3}
+bearer = HTTPBearer(auto_error=False, description="An Autoloader API key: al_<prefix>_<secret>")
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: uuid.UUID
+    key_id: uuid.UUID
+    key_name: str
+    scopes: frozenset[ApiScope]
+
+    def can(self, scope: ApiScope) -> bool:
+        return any(RANK[held] >= RANK[scope] for held in self.scopes)
+
+    @property
+    def actor(self) -> str:
+        """Who did it, for the audit columns: the key's name and prefix, never the key."""
+        return f"key:{self.key_name}"[:128]
+
+
+class KeyCache:
+    """Keys recently found valid, by their SHA-256, for `seconds`: most requests then skip the
+    database. A revoked key stops working within that time."""
+
+    def __init__(self, seconds: float, size: int = 10_000) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._found: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, plaintext: str) -> Principal | None:
+        entry = self._found.get(_digest(plaintext))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def forget(self, digest: str) -> None:
+        """Drops a key by its stored hash (the same SHA-256), as when it is revoked."""
+        self._found.pop(digest, None)
+
+    def put(self, plaintext: str, principal: Principal) -> None:
+        if self.seconds <= 0:
+            return
+        if len(self._found) >= self.size:
+            self._found.clear()
+        self._found[_digest(plaintext)] = (time.monotonic() + self.seconds, principal)
+
+
+def _digest(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency: the caller's key, which must hold `scope` (or a higher one)."""
+
+    async def principal(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise HTTPException(
+                401,
+                "an API key is required: Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        services = request.app.state.services
+        found: Principal | None = services.keys.get(credentials.credentials)
+        if found is None:
+            with services.reads() as session:
+                key = ApiKeyRepository(session).authenticate(credentials.credentials)
+            if key is None:
+                raise HTTPException(
+                    401,
+                    "the API key is not valid or was revoked",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            found = Principal(
+                key.tenant_id, key.id, key.name, frozenset(ApiScope(s) for s in key.scopes)
+            )
+            services.keys.put(credentials.credentials, found)
+        if not found.can(scope):
+            raise HTTPException(403, f"this API key lacks the {scope.value} scope")
+        return found
+
+    return principal
+
+
+Reader = Annotated[Principal, Depends(require(ApiScope.READ))]
+Writer = Annotated[Principal, Depends(require(ApiScope.WRITE))]
+Admin = Annotated[Principal, Depends(require(ApiScope.ADMIN))]

@@ -1,0 +1,74 @@
+"""/api/v1/tenants and /api/v1/api-keys: the operator's admin keys manage tenants and keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from autoloader_metadata.errors import NotFound
+from autoloader_metadata.models import ApiKey, Tenant
+from autoloader_metadata.repositories import ApiKeyRepository, TenantRepository
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from autoloader_api.auth import Admin
+from autoloader_api.errors import FieldError
+from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
+from autoloader_api.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    Page,
+    Pagination,
+    TenantCreate,
+    TenantOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+
+@router.post("/tenants", status_code=201, responses=errors(409, 422))
+async def create_tenant(body: TenantCreate, principal: Admin, services: ServicesDep) -> TenantOut:
+    with services.sessions.begin() as session:
+        tenant = TenantRepository(session).create(body.name)
+        return TenantOut.model_validate(tenant, from_attributes=True)
+
+
+@router.get("/tenants", responses=errors(422))
+async def list_tenants(
+    principal: Admin, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
+) -> Page[TenantOut]:
+    with services.reads() as session:
+        rows = session.scalars(
+            select(Tenant).order_by(Tenant.name).limit(limit).offset(offset)
+        ).all()
+        items = [TenantOut.model_validate(t, from_attributes=True) for t in rows]
+    return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=None))
+
+
+@router.post("/api-keys", status_code=201, responses=errors(422))
+async def create_api_key(
+    body: ApiKeyCreate, principal: Admin, services: ServicesDep
+) -> ApiKeyCreated:
+    """A new key for a tenant. The key is in this answer only; Autoloader keeps its hash."""
+    with services.sessions.begin() as session:
+        try:
+            key, plaintext = ApiKeyRepository(session).create(
+                body.tenant_id, body.name, body.scopes
+            )
+        except NotFound as error:
+            raise FieldError(["body", "tenant_id"], str(error)) from None
+        session.flush()
+        out = ApiKeyOut.model_validate(key, from_attributes=True)
+    return ApiKeyCreated(**out.model_dump(), key=plaintext)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=errors())
+async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: ServicesDep) -> Response:
+    with services.sessions.begin() as session:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            raise NotFound(f"API key {key_id} does not exist")
+        key.revoked_at = key.revoked_at or datetime.now(UTC)
+        services.keys.forget(key.secret_hash)  # other API processes: within the cache's time
+    return Response(status_code=204)

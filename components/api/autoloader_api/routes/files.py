@@ -1,0 +1,144 @@
+"""An ingestion's files: list them, reprocess some, or refresh the whole ingestion."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from autoloader_metadata.enums import FileStatus, IngestionStatus
+from autoloader_metadata.errors import Conflict
+from autoloader_metadata.ledger import FileLedger, glob_to_like
+from autoloader_metadata.models import LedgerFile
+from autoloader_metadata.refresh import Refreshes
+from autoloader_metadata.repositories import IngestionRepository
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+from sqlalchemy import func, select
+
+from autoloader_api.auth import Reader, Writer
+from autoloader_api.errors import FieldError
+from autoloader_api.ingestions import IngestionOps
+from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
+from autoloader_api.schemas import (
+    FileOut,
+    Page,
+    Pagination,
+    RefreshOut,
+    RefreshRequestBody,
+    ReprocessOut,
+    ReprocessRequest,
+)
+
+router = APIRouter(prefix="/api/v1/ingestions/{ingestion_id}", tags=["files"])
+
+
+@router.get("/files", responses=errors(422))
+async def list_files(
+    ingestion_id: uuid.UUID,
+    principal: Reader,
+    services: ServicesDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[list[FileStatus] | None, Query(description="Only these statuses.")] = None,
+    path: Annotated[str | None, Query(max_length=1024, description="Glob on the path.")] = None,
+    modified_after: Annotated[AwareDatetime | None, Query()] = None,
+    modified_before: Annotated[AwareDatetime | None, Query()] = None,
+) -> Page[FileOut]:
+    """Oldest first, as they load."""
+    conditions = [LedgerFile.ingestion_id == ingestion_id]
+    if status:
+        conditions.append(LedgerFile.status.in_(status))
+    if path:
+        conditions.append(LedgerFile.path.like(glob_to_like(path), escape="\\"))
+    if modified_after:
+        conditions.append(LedgerFile.modified_at >= modified_after)
+    if modified_before:
+        conditions.append(LedgerFile.modified_at < modified_before)
+    with services.reads() as session:
+        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+        total = session.scalar(select(func.count()).select_from(LedgerFile).where(*conditions))
+        rows = session.scalars(
+            select(LedgerFile)
+            .where(*conditions)
+            .order_by(LedgerFile.modified_at, LedgerFile.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        items = [FileOut.model_validate(row, from_attributes=True) for row in rows]
+    return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=total or 0))
+
+
+@router.post("/files/reprocess", responses=errors(422))
+async def reprocess_files(
+    ingestion_id: uuid.UUID, body: ReprocessRequest, principal: Writer, services: ServicesDep
+) -> ReprocessOut:
+    """Sends the chosen files back to discovery with their attempts reset; the next run loads
+    them. Files in a running batch are never touched."""
+    with services.sessions.begin() as session:
+        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+        count = FileLedger(session).reprocess(
+            ingestion_id,
+            statuses=[FileStatus(s) for s in body.statuses],
+            path_glob=body.path,
+            modified_after=body.modified_after,
+            modified_before=body.modified_before,
+            file_ids=body.file_ids,
+            dry_run=body.dry_run,
+        )
+    return ReprocessOut(files=count, dry_run=body.dry_run)
+
+
+def _confirmed(body: RefreshRequestBody) -> None:
+    if not body.dry_run and not body.confirm:
+        raise FieldError(
+            ["body", "confirm"],
+            "a refresh changes what is loaded: set confirm to true (or dry_run)",
+        )
+
+
+@router.post("/refresh/full", responses=errors(422, 503))
+async def full_refresh(
+    ingestion_id: uuid.UUID, body: RefreshRequestBody, principal: Writer, services: ServicesDep
+) -> RefreshOut:
+    """Deletes the rows this ingestion loaded and loads every file again. The ingestion's next
+    run does it (one is started now, on the priority queue); `dry_run` only counts."""
+    _confirmed(body)
+    with services.sessions.begin() as session:
+        row = IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+        refreshes = Refreshes(session)
+        plan = refreshes.full_plan(ingestion_id)
+        out = RefreshOut(
+            mode="full",
+            dry_run=body.dry_run,
+            files=plan.files,
+            rows=plan.rows,
+            claimed_files=plan.claimed_files,
+        )
+        if body.dry_run:
+            return out
+        if row.status is IngestionStatus.PAUSED:
+            raise Conflict(f"ingestion {ingestion_id} is paused; resume it to refresh it")
+        request = refreshes.request_full(ingestion_id, principal.actor)
+        # The run is started before the request commits: Prefect being down leaves nothing.
+        run = await IngestionOps(services, principal).trigger(row.id, f"full-refresh-{request.id}")
+        out.run_id = run.id
+    return out
+
+
+@router.post("/refresh/new-only", responses=errors(422))
+async def new_only_refresh(
+    ingestion_id: uuid.UUID, body: RefreshRequestBody, principal: Writer, services: ServicesDep
+) -> RefreshOut:
+    """From now on only files that arrive later load: the files waiting are skipped, and files
+    modified before now are never picked up (the source's start date becomes now)."""
+    _confirmed(body)
+    with services.sessions.begin() as session:
+        row = IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+        refreshes = Refreshes(session)
+        plan = refreshes.new_only_plan(ingestion_id)
+        files = plan.files if body.dry_run else refreshes.new_only(row)
+        if not body.dry_run:
+            row.updated_by = principal.actor
+    return RefreshOut(
+        mode="new_only", dry_run=body.dry_run, files=files, rows=0, claimed_files=plan.claimed_files
+    )

@@ -1,0 +1,146 @@
+"""Previews: what an ingestion (saved or not) would load from a sample of its files. They run
+as flow runs on the priority queue; a request waits for the result up to a limit, and past it
+answers 202 with the run to poll."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+from autoloader_metadata.errors import NotFound
+from autoloader_metadata.repositories import IngestionRepository
+from autoloader_orchestration.names import tenant_tag
+from autoloader_orchestration.runs import RunNotFound, Runs
+from fastapi import APIRouter, Response
+from prefect.client.schemas.objects import FlowRun
+
+from autoloader_api.auth import Principal, Reader, Writer
+from autoloader_api.errors import prefect_guard
+from autoloader_api.ingestions import IngestionOps
+from autoloader_api.mapping import columns_of
+from autoloader_api.routes.common import ServicesDep, errors
+from autoloader_api.schemas import (
+    IngestionCreate,
+    PreviewColumn,
+    PreviewOptions,
+    PreviewOut,
+    PreviewSpec,
+)
+from autoloader_api.services import Services
+
+router = APIRouter(prefix="/api/v1", tags=["previews"])
+# The unsaved spec's fields a preview flow takes (the flow refuses any other).
+SPEC_COLUMNS = (
+    "source_uri",
+    "source_glob",
+    "credential_ref",
+    "min_file_age_seconds",
+    "max_file_age_seconds",
+    "start_date",
+    "format",
+    "format_options",
+    "schema_ddl",
+    "schema_evolution",
+    "destination_catalog",
+    "destination_namespace",
+    "destination_table",
+    "cluster",
+)
+
+
+@router.post("/ingestions/preview", responses=errors(422, 503), status_code=200)
+async def preview_spec(
+    body: PreviewSpec, principal: Writer, services: ServicesDep, response: Response
+) -> PreviewOut:
+    """Previews an ingestion that is not saved: schema, schema diff against the table, sample
+    rows, matching file count. Nothing is written."""
+    spec = IngestionCreate(
+        name="preview",
+        source=body.source,
+        format=body.format,
+        destination=body.destination,
+        cluster=body.cluster,
+    )
+    IngestionOps(services, principal).check_installation(spec)
+    columns = columns_of(spec)
+    parameters = {name: columns[name] for name in SPEC_COLUMNS}
+    await services.ensure_work_pool()
+    async with prefect_guard():
+        run = await services.previews.start(
+            spec=parameters,
+            max_files=body.max_files,
+            limit=body.limit,
+            tags=[tenant_tag(principal.tenant_id)],
+        )
+    return await _answer(services, run, response)
+
+
+@router.post("/ingestions/{ingestion_id}/preview", responses=errors(422, 503))
+async def preview_ingestion(
+    ingestion_id: uuid.UUID,
+    body: PreviewOptions,
+    principal: Writer,
+    services: ServicesDep,
+    response: Response,
+) -> PreviewOut:
+    with services.reads() as session:
+        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+    await services.ensure_work_pool()
+    async with prefect_guard():
+        run = await services.previews.start(
+            ingestion_id=ingestion_id,
+            max_files=body.max_files,
+            limit=body.limit,
+            tags=[tenant_tag(principal.tenant_id)],
+        )
+    return await _answer(services, run, response)
+
+
+@router.get("/previews/{run_id}", responses=errors(422, 503))
+async def get_preview(
+    run_id: uuid.UUID, principal: Reader, services: ServicesDep, response: Response
+) -> PreviewOut:
+    """The result of a preview that answered 202, once it is done."""
+    async with prefect_guard():
+        try:
+            run = await Runs(services.prefect).read(run_id)
+        except RunNotFound:
+            raise NotFound(f"preview {run_id} does not exist") from None
+    _owned(run, principal, run_id)
+    return await _answer(services, run, response, wait=0)
+
+
+def _owned(run: FlowRun, principal: Principal, run_id: uuid.UUID) -> None:
+    if tenant_tag(principal.tenant_id) not in run.tags or "trigger:preview" not in run.tags:
+        raise NotFound(f"preview {run_id} does not exist")
+
+
+async def _answer(
+    services: Services, run: FlowRun, response: Response, wait: float | None = None
+) -> PreviewOut:
+    deadline = time.monotonic() + (services.settings.preview_wait_seconds if wait is None else wait)
+    while True:
+        async with prefect_guard():
+            result = await services.previews.result(run.id)
+        if result is not None:
+            return _out(run.id, result)
+        if time.monotonic() >= deadline:
+            response.status_code = 202
+            return PreviewOut(run_id=run.id, status="running")
+        await asyncio.sleep(0.25)
+
+
+def _out(run_id: uuid.UUID, result: dict[str, Any]) -> PreviewOut:
+    return PreviewOut(
+        run_id=run_id,
+        status="completed",
+        columns=[PreviewColumn(**c) for c in result.get("columns", [])],
+        table_exists=result.get("table_exists"),
+        schema_diff=result.get("schema_diff"),
+        rows=result.get("rows"),
+        matching_files=result.get("matching_files"),
+        sampled_files=result.get("sampled_files"),
+        seconds=result.get("seconds"),
+    )

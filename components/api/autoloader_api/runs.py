@@ -1,0 +1,135 @@
+"""Runs as the API shows them: Prefect's state and timings, the ledger's files, rows and bytes,
+and for a finished run its summary (failures with their reasons)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from autoloader_metadata.enums import IngestionStatus
+from autoloader_metadata.errors import NotFound
+from autoloader_metadata.models import Ingestion
+from autoloader_orchestration.names import RUN_SUMMARY_ARTIFACT_TYPE
+from autoloader_orchestration.runs import Runs
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterType,
+)
+from prefect.client.schemas.objects import FlowRun
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from autoloader_api.errors import prefect_guard
+from autoloader_api.schemas import FileFailure, RunOut
+
+
+@dataclass(frozen=True)
+class Loaded:
+    files: int = 0
+    rows: int = 0
+    bytes: int = 0
+
+
+def loaded_by_runs(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID, Loaded]:
+    """Files, rows and bytes each run committed, from its loaded batches."""
+    if not run_ids:
+        return {}
+    rows = session.execute(
+        text(
+            """
+            SELECT b.flow_run_id AS run, count(f.id) AS files,
+                   coalesce(sum(f.rows_loaded), 0) AS rows, coalesce(sum(f.size), 0) AS bytes
+            FROM batches b JOIN files f ON f.batch_id = b.id AND f.status = 'loaded'
+            WHERE b.flow_run_id = ANY(CAST(:runs AS uuid[])) AND b.status = 'loaded'
+            GROUP BY b.flow_run_id
+            """
+        ),
+        {"runs": run_ids},
+    ).all()
+    return {r.run: Loaded(int(r.files), int(r.rows), int(r.bytes)) for r in rows}
+
+
+def ingestion_of_run(session: Session, tenant_id: uuid.UUID, run: FlowRun) -> Ingestion:
+    """The tenant's ingestion whose deployment ran `run`; 404 for anyone else's run."""
+    row = None
+    if run.deployment_id is not None:
+        row = session.scalars(
+            select(Ingestion).where(
+                Ingestion.prefect_deployment_id == run.deployment_id,
+                Ingestion.tenant_id == tenant_id,
+                Ingestion.status != IngestionStatus.DELETED,
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"run {run.id} does not exist")
+    return row
+
+
+async def read_owned_run(
+    client: PrefectClient, session: Session, tenant_id: uuid.UUID, run_id: uuid.UUID
+) -> tuple[FlowRun, Ingestion]:
+    async with prefect_guard():
+        run = await Runs(client).read(run_id)
+    return run, ingestion_of_run(session, tenant_id, run)
+
+
+async def summary_of(client: PrefectClient, run_id: uuid.UUID) -> dict[str, Any] | None:
+    async with prefect_guard():
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
+                type=ArtifactFilterType(any_=[RUN_SUMMARY_ARTIFACT_TYPE]),
+            ),
+            limit=1,
+        )
+    if not artifacts:
+        return None
+    data = artifacts[0].data
+    found = json.loads(data) if isinstance(data, str) else data
+    return dict(found) if isinstance(found, dict) else None
+
+
+def run_out(
+    run: FlowRun,
+    ingestion_id: uuid.UUID,
+    loaded: Loaded | None,
+    summary: dict[str, Any] | None = None,
+) -> RunOut:
+    loaded = loaded or Loaded()
+    trigger = next((t.split(":", 1)[1] for t in run.tags if t.startswith("trigger:")), None)
+    if trigger is None and run.auto_scheduled:
+        trigger = "scheduled"
+    duration = None
+    if run.start_time and run.end_time:
+        duration = (run.end_time - run.start_time).total_seconds()
+    elif run.total_run_time:
+        duration = run.total_run_time.total_seconds()
+    failures = None
+    if summary is not None:
+        failures = [
+            FileFailure(path=str(f.get("path", "")), error=str(f.get("error", "")))
+            for f in summary.get("failures") or []
+        ]
+    return RunOut(
+        id=run.id,
+        ingestion_id=ingestion_id,
+        name=run.name,
+        state=run.state_type.value if run.state_type else "UNKNOWN",
+        state_name=run.state_name,
+        message=run.state.message if run.state else None,
+        trigger=trigger,
+        work_queue=run.work_queue_name,
+        expected_start_time=run.expected_start_time,
+        start_time=run.start_time,
+        end_time=run.end_time,
+        duration_seconds=duration,
+        files_loaded=int(summary.get("files_loaded", loaded.files)) if summary else loaded.files,
+        rows=int(summary.get("rows", loaded.rows)) if summary else loaded.rows,
+        bytes=int(summary.get("bytes", loaded.bytes)) if summary else loaded.bytes,
+        files_failed=int(summary.get("files_failed", 0)) if summary else None,
+        failures=failures,
+    )

@@ -1,0 +1,228 @@
+"""A data engineer's day through the REST API, over HTTP, on the real stack: PostgreSQL, a
+Prefect server and worker, the S3 store, and Spark Connect with Iceberg."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from api_process import ApiProcess, api_environment, ingestion_body
+from prefect_workers import WorkerProcess, wait_for
+from pyspark.sql import SparkSession
+from stores import Place, new_place
+from support import StackFactory
+
+from autoloader_api.schemas import IngestionCreate
+from autoloader_spark.session import connect
+
+
+def csv_of(ids: range) -> bytes:
+    return ("id,name,amount\n" + "".join(f"{i},name-{i},{i * 1.5}\n" for i in ids)).encode()
+
+
+@pytest.fixture(scope="module")
+def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
+    return services("prefect", "spark")
+
+
+@pytest.fixture(scope="module")
+def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
+    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
+
+
+@pytest.fixture(scope="module")
+def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
+    return api_environment(stack, "it_api", **place.environ, AUTOLOADER_TASK_RETRIES="0")
+
+
+@pytest.fixture(scope="module")
+def api(
+    environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiProcess]:
+    process = ApiProcess(environment, tmp_path_factory.mktemp("api") / "api.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def worker(
+    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
+    session = connect(stack["AUTOLOADER_SPARK_REMOTE"])
+    yield session
+    session.stop()
+
+
+def table_ids(spark: SparkSession, table: str) -> list[int]:
+    name = f"lake.it_api.{table}"
+    spark.catalog.refreshTable(name)
+    return sorted(row.id for row in spark.table(name).select("id").collect())
+
+
+def finished_run(client: httpx.Client, run_id: str, worker: WorkerProcess) -> dict[str, Any]:
+    def done() -> dict[str, Any]:
+        """The run once it ended; empty (false) before."""
+        run = client.get(f"/api/v1/runs/{run_id}")
+        assert run.status_code == 200, run.text
+        body: dict[str, Any] = run.json()
+        ended = body["end_time"] and body["state"] in ("COMPLETED", "FAILED", "CRASHED")
+        return body if ended else {}
+
+    return wait_for(done, 180, f"run {run_id} to finish", every=1, context=worker.tail)
+
+
+def run_now(
+    client: httpx.Client, ingestion_id: str, worker: WorkerProcess, key: str | None = None
+) -> dict[str, Any]:
+    headers = {"Idempotency-Key": key} if key else {}
+    started = client.post(f"/api/v1/ingestions/{ingestion_id}/run", headers=headers)
+    assert started.status_code == 202, started.text
+    return finished_run(client, started.json()["run_id"], worker)
+
+
+def test_a_day_with_the_api(
+    api: ApiProcess, worker: WorkerProcess, place: Place, spark: SparkSession
+) -> None:
+    _, key = api.tenant(scopes=("write",))
+    client = api.client(key)
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    place.put({"a.csv": csv_of(range(1, 4)), "b.csv": csv_of(range(4, 7))})
+
+    # The configured Spark Connect cluster answers a connection test.
+    [cluster] = client.get("/api/v1/clusters").json()
+    assert cluster["name"] == "default" and ";token" not in cluster["endpoint"]
+    tested = client.post("/api/v1/clusters/default/test").json()
+    assert tested["reachable"] is True, tested
+
+    # Create an ingestion over an S3 prefix: stored with its deployment.
+    body = ingestion_body(place, table)
+    created = client.post("/api/v1/ingestions", json=body)
+    assert created.status_code == 201, created.text
+    ingestion = created.json()
+    ingestion_id = ingestion["id"]
+    assert ingestion["status"] == "active" and ingestion["deployment_id"]
+    assert created.headers["Location"].endswith(ingestion_id)
+    # The answer (JSON built by PostgreSQL) holds what was asked, defaults filled in; an empty
+    # PATCH (which reads the row back through mapping.spec_of) changes none of it.
+    asked = IngestionCreate.model_validate(body).model_dump(mode="json")
+    spec_fields = ("name", "source", "format", "destination", "schedule", "batch", "work_queue")
+    assert {k: ingestion[k] for k in spec_fields} == {k: asked[k] for k in spec_fields}
+    unchanged = client.patch(f"/api/v1/ingestions/{ingestion_id}", json={})
+    assert unchanged.status_code == 200, unchanged.text
+    assert {k: unchanged.json()[k] for k in spec_fields} == {k: asked[k] for k in spec_fields}
+
+    # Run it; read its run, its logs and its files.
+    run = run_now(client, ingestion_id, worker)
+    assert run["state"] == "COMPLETED", worker.tail()
+    assert (run["files_loaded"], run["rows"], run["files_failed"]) == (2, 6, 0)
+    assert run["trigger"] == "manual" and run["work_queue"] == "priority"
+    logs = client.get(f"/api/v1/runs/{run['id']}/logs").json()["items"]
+    assert any("listed 2 files" in line["message"] for line in logs), logs
+    files = client.get(f"/api/v1/ingestions/{ingestion_id}/files").json()
+    assert files["pagination"]["total"] == 2
+    assert {
+        (f["path"].rsplit("/", 1)[1], f["status"], f["rows_loaded"]) for f in files["items"]
+    } == {
+        ("a.csv", "loaded", 3),
+        ("b.csv", "loaded", 3),
+    }
+    assert table_ids(spark, table) == list(range(1, 7))
+    listed = client.get(f"/api/v1/ingestions/{ingestion_id}/runs").json()
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+
+    # Preview the saved ingestion and an unsaved spec: schema, rows, matching files.
+    preview = client.post(f"/api/v1/ingestions/{ingestion_id}/preview", json={"max_files": 10})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["matching_files"] == 2
+    assert [c["name"] for c in preview.json()["columns"]][:3] == ["id", "name", "amount"]
+    unsaved = ingestion_body(place, f"{table}_new")
+    unsaved.pop("name")
+    preview = client.post("/api/v1/ingestions/preview", json={**unsaved, "limit": 4})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["table_exists"] is False and len(preview.json()["rows"]) == 4
+
+    # New files arrive, one of them bad: the next run loads the good one and names the bad.
+    place.put({"c.csv": csv_of(range(7, 10)), "bad.csv": b"id,name,amount\nseven,x,y\n"})
+    first = client.post(f"/api/v1/ingestions/{ingestion_id}/run", headers={"Idempotency-Key": "k1"})
+    again = client.post(f"/api/v1/ingestions/{ingestion_id}/run", headers={"Idempotency-Key": "k1"})
+    assert first.json()["run_id"] == again.json()["run_id"]
+    run = finished_run(client, first.json()["run_id"], worker)
+    assert run["state_name"] == "Completed with failures", run
+    assert (run["files_loaded"], run["rows"], run["files_failed"]) == (1, 3, 1)
+    assert run["failures"][0]["path"].endswith("bad.csv") and run["failures"][0]["error"]
+    assert table_ids(spark, table) == list(range(1, 10))
+
+    # Change the schedule: a bad cron is refused by name; a good one is stored.
+    bad = client.patch(f"/api/v1/ingestions/{ingestion_id}/schedule", json={"cron": "61 * * * *"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "cron"], bad.text
+    changed = client.patch(
+        f"/api/v1/ingestions/{ingestion_id}/schedule",
+        json={"cron": "0 3 * * *", "timezone": "Europe/Paris"},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["schedule"] == {"cron": "0 3 * * *", "timezone": "Europe/Paris"}
+
+    # Pause: no manual run either; resume.
+    assert client.post(f"/api/v1/ingestions/{ingestion_id}/pause").json()["status"] == "paused"
+    assert client.post(f"/api/v1/ingestions/{ingestion_id}/run").status_code == 409
+    assert client.post(f"/api/v1/ingestions/{ingestion_id}/resume").json()["status"] == "active"
+
+    # Fix the bad file and reprocess it.
+    failed = client.get(f"/api/v1/ingestions/{ingestion_id}/files", params={"status": "failed"})
+    [bad_file] = failed.json()["items"]
+    assert "seven" in bad_file["last_error"] or bad_file["last_error"]
+    place.put({"bad.csv": csv_of(range(10, 12))})
+    reprocessed = client.post(
+        f"/api/v1/ingestions/{ingestion_id}/files/reprocess", json={"file_ids": [bad_file["id"]]}
+    )
+    assert reprocessed.json() == {"files": 1, "dry_run": False}
+    run = run_now(client, ingestion_id, worker)
+    assert (run["files_loaded"], run["rows"], run["files_failed"]) == (1, 2, 0), run
+    assert table_ids(spark, table) == list(range(1, 12))
+
+    # Full refresh: a dry run counts, an unconfirmed one is refused, a confirmed one reloads.
+    url = f"/api/v1/ingestions/{ingestion_id}/refresh/full"
+    plan = client.post(url, json={"dry_run": True}).json()
+    assert (plan["files"], plan["rows"], plan["run_id"]) == (4, 11, None)
+    assert client.post(url, json={}).status_code == 422
+    refresh = client.post(url, json={"confirm": True})
+    assert refresh.status_code == 200, refresh.text
+    run = finished_run(client, refresh.json()["run_id"], worker)
+    assert (run["files_loaded"], run["rows"]) == (4, 11), run
+    assert table_ids(spark, table) == list(range(1, 12))  # every row once, none twice
+
+    # Delete: gone from the API and from Prefect; the table stays.
+    assert client.delete(f"/api/v1/ingestions/{ingestion_id}").status_code == 204
+    assert client.get(f"/api/v1/ingestions/{ingestion_id}").status_code == 404
+    assert client.post(f"/api/v1/ingestions/{ingestion_id}/run").status_code == 404
+    assert table_ids(spark, table) == list(range(1, 12))
+
+
+def test_no_half_made_ingestion_when_prefect_is_down(
+    environment: dict[str, str], tmp_path: Path, place: Place
+) -> None:
+    """With Prefect unreachable, a create answers 503 and stores nothing."""
+    env = {**environment, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    down = ApiProcess(env, tmp_path / "api.log", ready_path="/health")
+    with down.client() as anonymous:
+        readiness = anonymous.get("/ready")
+    assert readiness.status_code == 503 and readiness.json()["prefect"].startswith("unavailable")
+    _, key = down.tenant(scopes=("write",))
+    client = down.client(key)
+    body = ingestion_body(place, "never")
+    answer = client.post("/api/v1/ingestions", json=body)
+    assert answer.status_code == 503, answer.text
+    assert "nothing was changed" in answer.json()["detail"]
+    assert client.get("/api/v1/ingestions").json()["pagination"]["total"] == 0
+    down.stop()

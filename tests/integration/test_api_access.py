@@ -1,0 +1,163 @@
+"""Who may do what through the API: every endpoint refuses a missing or wrong key and a key
+without the scope, and a tenant never reaches another tenant's ingestions, runs or files
+(their ids answer 404, and nothing of theirs changes)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from api_process import ApiProcess, api_environment, ingestion_body
+from stores import Place, new_place
+from support import StackFactory
+
+from autoloader_api.app import create_app
+
+OPERATIONS = [
+    (method.upper(), path)
+    for path, methods in create_app().openapi()["paths"].items()
+    if path.startswith("/api/v1/")
+    for method in methods
+]
+ADMIN_PATHS = re.compile(r"^/api/v1/(tenants|api-keys)")
+
+# What another tenant sends to each operation on the first tenant's objects (a valid body, so
+# that only ownership can refuse it).
+FOREIGN: dict[tuple[str, str], Any] = {
+    ("GET", "/api/v1/ingestions/{ingestion_id}"): None,
+    ("PATCH", "/api/v1/ingestions/{ingestion_id}"): {"name": "taken-over"},
+    ("DELETE", "/api/v1/ingestions/{ingestion_id}"): None,
+    ("PATCH", "/api/v1/ingestions/{ingestion_id}/schedule"): {"cron": "* * * * *"},
+    ("PATCH", "/api/v1/ingestions/{ingestion_id}/work-queue"): {"work_queue": None},
+    ("POST", "/api/v1/ingestions/{ingestion_id}/pause"): None,
+    ("POST", "/api/v1/ingestions/{ingestion_id}/resume"): None,
+    ("POST", "/api/v1/ingestions/{ingestion_id}/run"): None,
+    ("POST", "/api/v1/ingestions/{ingestion_id}/preview"): {},
+    ("GET", "/api/v1/previews/{run_id}"): None,
+    ("GET", "/api/v1/ingestions/{ingestion_id}/runs"): None,
+    ("GET", "/api/v1/runs/{run_id}"): None,
+    ("GET", "/api/v1/runs/{run_id}/logs"): None,
+    ("POST", "/api/v1/runs/{run_id}/retry"): None,
+    ("POST", "/api/v1/runs/{run_id}/cancel"): None,
+    ("GET", "/api/v1/ingestions/{ingestion_id}/files"): None,
+    ("POST", "/api/v1/ingestions/{ingestion_id}/files/reprocess"): {"statuses": ["loaded"]},
+    ("POST", "/api/v1/ingestions/{ingestion_id}/refresh/full"): {"confirm": True},
+    ("POST", "/api/v1/ingestions/{ingestion_id}/refresh/new-only"): {"confirm": True},
+}
+
+
+@pytest.fixture(scope="module")
+def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
+    return services("prefect", "s3")
+
+
+@pytest.fixture(scope="module")
+def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
+    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
+
+
+@pytest.fixture(scope="module")
+def api(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiProcess]:
+    # No worker serves this API's pool: runs and previews stay scheduled, which is all we need.
+    env = api_environment(
+        stack,
+        "it_api_access",
+        AUTOLOADER_PREVIEW_WAIT_SECONDS="0",
+        AUTOLOADER_SPARK_REMOTE="sc://127.0.0.1:9",
+    )
+    process = ApiProcess(env, tmp_path_factory.mktemp("api") / "api.log")
+    yield process
+    process.stop()
+
+
+def path_of(template: str, ids: dict[str, str]) -> str:
+    return template.format(**ids)
+
+
+def test_every_tenant_owned_operation_is_in_the_matrix() -> None:
+    owned = {op for op in OPERATIONS if "{ingestion_id}" in op[1] or "{run_id}" in op[1]}
+    assert owned == set(FOREIGN)
+
+
+def test_a_tenant_never_reaches_another_tenants_objects(api: ApiProcess, place: Place) -> None:
+    _, owner_key = api.tenant(scopes=("write",))
+    _, other_key = api.tenant(scopes=("write",))
+    owner, other = api.client(owner_key), api.client(other_key)
+    created = owner.post("/api/v1/ingestions", json=ingestion_body(place, "isolated"))
+    assert created.status_code == 201, created.text
+    ingestion_id = created.json()["id"]
+    run = owner.post(f"/api/v1/ingestions/{ingestion_id}/run")
+    assert run.status_code == 202, run.text
+    preview = owner.post(f"/api/v1/ingestions/{ingestion_id}/preview", json={})
+    assert preview.status_code == 202, preview.text
+    ids = {"ingestion_id": ingestion_id, "run_id": run.json()["run_id"]}
+    preview_ids = {**ids, "run_id": preview.json()["run_id"]}
+
+    for (method, template), body in FOREIGN.items():
+        path = path_of(template, preview_ids if "previews" in template else ids)
+        answer = other.request(method, path, json=body)
+        assert answer.status_code == 404, f"{method} {template}: {answer.status_code} {answer.text}"
+
+    # Nothing of the owner's changed, and it does not show in the other tenant's lists.
+    mine = owner.get(f"/api/v1/ingestions/{ingestion_id}").json()
+    assert (mine["name"], mine["status"]) == (created.json()["name"], "active")
+    assert mine["schedule"] == created.json()["schedule"]
+    assert owner.get(f"/api/v1/runs/{ids['run_id']}").json()["state"] == "SCHEDULED"
+    assert owner.get(f"/api/v1/previews/{preview_ids['run_id']}").json()["status"] == "running"
+    assert other.get("/api/v1/ingestions").json()["items"] == []
+    assert [i["id"] for i in owner.get("/api/v1/ingestions").json()["items"]] == [ingestion_id]
+    # The same name is free in another tenant.
+    assert (
+        other.post(
+            "/api/v1/ingestions",
+            json={**ingestion_body(place, "isolated"), "name": created.json()["name"]},
+        ).status_code
+        == 201
+    )
+
+
+def required_scope(method: str, path: str) -> str:
+    if ADMIN_PATHS.match(path):
+        return "admin"
+    return "read" if method == "GET" else "write"
+
+
+def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None:
+    tenant_id, read_key = api.tenant(scopes=("read",))
+    write_key = api.key(tenant_id, ["write"])
+    with api.client(api.admin_key) as admin:
+        keys = admin.post(
+            "/api/v1/api-keys", json={"tenant_id": tenant_id, "name": "gone", "scopes": ["read"]}
+        ).json()
+        assert admin.delete(f"/api/v1/api-keys/{keys['id']}").status_code == 204
+    revoked = keys["key"]
+    ids = {
+        "ingestion_id": str(uuid.uuid4()),
+        "run_id": str(uuid.uuid4()),
+        "key_id": str(uuid.uuid4()),
+        "name": "default",
+    }
+    for method, template in OPERATIONS:
+        path = path_of(template, ids)
+        what = f"{method} {template}"
+        for key in (None, "al_000000000000_" + "x" * 43, "not-a-key", revoked):
+            headers = {"Authorization": f"Bearer {key}"} if key else {}
+            answer = httpx.request(method, api.base_url + path, headers=headers, timeout=30)
+            assert answer.status_code == 401, f"{what} with key {key!r}: {answer.status_code}"
+            assert answer.headers.get("WWW-Authenticate") == "Bearer"
+        scope = required_scope(method, template)
+        too_weak = {"read": [], "write": [read_key], "admin": [read_key, write_key]}[scope]
+        for key in too_weak:
+            answer = httpx.request(
+                method, api.base_url + path, timeout=30, headers={"Authorization": f"Bearer {key}"}
+            )
+            assert answer.status_code == 403, f"{what} with a weaker key: {answer.status_code}"
+            assert scope in answer.json()["detail"]
+    # Health, readiness and metrics need no key; the key never shows in them.
+    for path in ("/health", "/ready", "/metrics"):
+        assert httpx.get(api.base_url + path, timeout=30).status_code == 200
+    assert write_key not in httpx.get(api.base_url + "/metrics").text
