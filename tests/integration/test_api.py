@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 from api_process import ApiProcess, api_environment, ingestion_body
+from autoloader_orchestration.deployments import Deployments
 from prefect_workers import WorkerProcess, wait_for
 from pyspark.sql import SparkSession
 from stores import Place, new_place
-from support import StackFactory
+from support import StackFactory, prefect_call
 
 from autoloader_api.schemas import IngestionCreate
 from autoloader_spark.session import connect
@@ -204,6 +205,8 @@ def test_a_day_with_the_api(
 
     # Delete: gone from the API and from Prefect; the table stays.
     assert client.delete(f"/api/v1/ingestions/{ingestion_id}").status_code == 204
+    deployment_id = uuid.UUID(ingestion["deployment_id"])
+    assert prefect_call(lambda prefect: Deployments(prefect).read(deployment_id)) is None
     assert client.get(f"/api/v1/ingestions/{ingestion_id}").status_code == 404
     assert client.post(f"/api/v1/ingestions/{ingestion_id}/run").status_code == 404
     assert table_ids(spark, table) == list(range(1, 12))

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import hypothesis  # pants: no-infer-dep (hypothesis comes with schemathesis)
 import pytest
 import schemathesis
 from api_process import ApiProcess, api_environment
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis.errors import Unsatisfiable  # pants: no-infer-dep (with schemathesis)
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -47,13 +47,13 @@ def generated_test(
 ) -> Callable[[], None]:
     """A Hypothesis test that sends `operation` the requests it generates and checks answers."""
 
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis.settings(
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
+        phases=[hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
     )
     def exercise(case: Any) -> None:
         response = case.call(base_url=base_url, headers=headers, timeout=60)

@@ -19,7 +19,7 @@ from autoloader_metadata.errors import Conflict, Invalid, NotFound
 from autoloader_metadata.ledger import FileLedger, ListedFile
 from autoloader_metadata.models import Batch
 from autoloader_metadata.repositories import IngestionRepository, TenantRepository
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from support import StackFactory, create_ingestion, migrated_database
 
@@ -222,6 +222,26 @@ def test_a_file_that_keeps_failing_stops_being_retried(sessions: sessionmaker[Se
         assert ledger.reprocess(ingestion, path_glob="orders/*.csv") == 1
         assert ledger.claim_batch(ingestion, 10, 10**9, max_attempts=3) is not None
     assert reasons == [0, 1, 2]
+
+
+def test_a_run_does_not_retry_at_once_a_file_that_failed_in_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    ingestion = new_ingestion(sessions)
+    record(sessions, ingestion, listing(1))
+    with transaction(sessions) as session:
+        run_started = session.execute(text("SELECT now()")).scalar_one()
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        batch = ledger.claim_batch(ingestion, 10, 10**9, failed_before=run_started)
+        assert batch is not None
+        ledger.mark_files_failed(batch.id, {batch.files[0].id: "bad row"})
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        assert ledger.claim_batch(ingestion, 10, 10**9, failed_before=run_started) is None
+        next_run = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        again = ledger.claim_batch(ingestion, 10, 10**9, failed_before=next_run)
+        assert again is not None and again.files[0].attempts == 1
 
 
 def test_reprocess_selects_by_glob_and_status(sessions: sessionmaker[Session]) -> None:

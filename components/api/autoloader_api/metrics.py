@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from prometheus_client import Counter, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette import types  # pants: no-infer-dep (starlette comes with fastapi)
 
 REQUESTS = Counter(
     "api_requests_total",
@@ -23,17 +23,17 @@ LATENCY = Histogram(
 class RequestMetrics:
     """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on every request)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: types.ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: types.Scope, receive: types.Receive, send: types.Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 500
 
-        async def sending(message: Message) -> None:
+        async def sending(message: types.Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

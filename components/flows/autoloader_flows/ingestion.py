@@ -84,10 +84,12 @@ def discover_new_files(ingestion_id: uuid.UUID) -> dict[str, Any]:
 
 
 @task(name="load-batch", **TASK_OPTIONS)
-def load_next_batch(ingestion_id: uuid.UUID, run_id: uuid.UUID) -> tuple[BatchResult, int] | None:
+def load_next_batch(
+    ingestion_id: uuid.UUID, run_id: uuid.UUID, run_started_at: datetime
+) -> tuple[BatchResult, int] | None:
     from autoloader_flows import steps
 
-    return steps.load_next_batch(ingestion_id, run_id, get_run_logger())
+    return steps.load_next_batch(ingestion_id, run_id, run_started_at, get_run_logger())
 
 
 @flow(
@@ -112,7 +114,7 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
             summary.full_refresh = apply_full_refresh(ingestion.id, run_id)
             summary.files_discovered = discover_new_files(ingestion.id)["new"]
             while time.monotonic() - started < SETTINGS.run_budget_seconds:
-                loaded = load_next_batch(ingestion.id, run_id)
+                loaded = load_next_batch(ingestion.id, run_id, started_at)
                 if loaded is None:
                     break
                 summary.add(*loaded)

@@ -137,9 +137,10 @@ def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
 
 
 def load_next_batch(
-    ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log
+    ingestion_id: uuid.UUID, run_id: uuid.UUID, run_started_at: datetime, log: Log
 ) -> tuple[BatchResult, int] | None:
-    """Claims the next batch and loads it; None when nothing is left to claim.
+    """Claims the next batch and loads it; None when nothing is left to claim. Files that failed
+    since `run_started_at` wait for the next run.
 
     If loading raises (Spark unreachable, a timeout), the batch is settled against the table
     before the task retries, so the retry claims its files again only if they were not committed.
@@ -147,7 +148,11 @@ def load_next_batch(
     ingestion = ingestion_of(ingestion_id)
     with transaction(sessions()) as session:
         batch = FileLedger(session).claim_batch(
-            ingestion.id, ingestion.max_files_per_batch, ingestion.max_bytes_per_batch, run_id
+            ingestion.id,
+            ingestion.max_files_per_batch,
+            ingestion.max_bytes_per_batch,
+            run_id,
+            failed_before=run_started_at,
         )
     if batch is None:
         return None

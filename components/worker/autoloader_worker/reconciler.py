@@ -7,7 +7,7 @@ import asyncio
 import logging
 import uuid
 
-import anyio
+import anyio  # pants: no-infer-dep (comes with prefect)
 from autoloader_ingest.batches import recover_batch
 from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.models import Ingestion

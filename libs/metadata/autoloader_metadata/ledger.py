@@ -160,11 +160,15 @@ class FileLedger:
         max_bytes: int,
         flow_run_id: uuid.UUID | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        failed_before: datetime | None = None,
     ) -> ClaimedBatch | None:
         """Atomically claims the oldest loadable files, within both bounds, as a new batch.
 
         Rows locked by a concurrent claim are skipped, so two workers never share a file. A single
-        file larger than max_bytes is claimed alone rather than never. None when nothing is left.
+        file larger than max_bytes is claimed alone rather than never. A failed file is tried
+        again while it has attempts left, and with `failed_before` (a run's start) only if it
+        failed before then: a run does not retry at once what it just saw fail. None when nothing
+        is left.
         """
         if max_files < 1 or max_bytes < 1:
             raise ValueError("max_files and max_bytes must be positive")
@@ -182,7 +186,10 @@ class FileLedger:
                 WITH candidates AS (
                     SELECT id, size, modified_at FROM files
                     WHERE ingestion_id = :ingestion
-                      AND (status = 'discovered' OR (status = 'failed' AND attempts < :attempts))
+                      AND (status = 'discovered' OR (
+                          status = 'failed' AND attempts < :attempts
+                          AND (CAST(:failed_before AS timestamptz) IS NULL
+                               OR updated_at < CAST(:failed_before AS timestamptz))))
                     ORDER BY modified_at, id
                     LIMIT :max_files
                     FOR UPDATE SKIP LOCKED
@@ -200,6 +207,7 @@ class FileLedger:
             {
                 "ingestion": ingestion_id,
                 "attempts": max_attempts,
+                "failed_before": failed_before,
                 "max_files": max_files,
                 "max_bytes": max_bytes,
                 "batch": batch_id,
