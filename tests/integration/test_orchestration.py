@@ -19,7 +19,7 @@ import pytest
 from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.enums import FileFormat, FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Batch, Ingestion
+from autoloader_metadata.models import Batch, Ingestion, LedgerFile
 from prefect_workers import WorkerProcess, wait_for
 from pydantic import SecretStr
 from pyspark.sql import SparkSession
@@ -394,9 +394,16 @@ def test_a_run_in_which_a_file_failed_says_so_in_its_final_state(
     assert done.state_type is StateType.COMPLETED, worker.tail()
     assert done.state_name == "Completed with failures"
     message = done.state.message or ""
-    # One bad file, even though the run tried it again before giving up on it for this run.
     assert "1 files loaded (3 rows" in message and "1 files failed" in message, message
     assert "broken.csv.gz" in message, message
     assert table_ids(spark, ingestion) == [1, 2, 3]
     counts = status_counts(sessions, ingestion.id)
     assert counts == {FileStatus.LOADED: 1, FileStatus.FAILED: 1}
+    # The run tried the bad file once: its next try is the next run's.
+    with sessions() as session:
+        attempts = session.scalars(
+            select(LedgerFile.attempts).where(
+                LedgerFile.ingestion_id == ingestion.id, LedgerFile.status == FileStatus.FAILED
+            )
+        ).all()
+    assert attempts == [1]
