@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -161,3 +162,26 @@ def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None
     for path in ("/health", "/ready", "/metrics"):
         assert httpx.get(api.base_url + path, timeout=30).status_code == 200
     assert write_key not in httpx.get(api.base_url + "/metrics").text
+
+
+def test_an_installation_that_refuses_local_sources_says_so_by_field(
+    stack: dict[str, str], tmp_path: Path
+) -> None:
+    env = api_environment(stack, "it_api_reach", AUTOLOADER_ALLOW_LOCAL_SOURCES="false")
+    locked = ApiProcess(env, tmp_path / "api.log")
+    try:
+        _, key = locked.tenant(scopes=("write",))
+        body = {
+            "name": "local",
+            "source": {"uri": "file:///etc"},
+            "format": {"type": "text"},
+            "destination": {"catalog": "lake", "namespace": "x", "table": "y"},
+        }
+        answer = locked.client(key).post("/api/v1/ingestions", json=body)
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["detail"]
+        assert error["loc"] == ["body", "source", "uri"]
+        assert "file:// sources are not allowed" in error["msg"]
+        assert locked.client(key).get("/api/v1/ingestions").json()["pagination"]["total"] == 0
+    finally:
+        locked.stop()

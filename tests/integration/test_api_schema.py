@@ -3,6 +3,7 @@ operation of a running API; none may answer 5xx or break the documented response
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from support import StackFactory
 
-EXAMPLES = 30  # per operation and mode; operations without inputs yield fewer
+EXAMPLES = int(
+    os.environ.get("AUTOLOADER_FUZZ_EXAMPLES", "30")
+)  # per operation and mode; operations without inputs yield fewer
 MINIMUM_REQUESTS = 1000
 
 
@@ -52,6 +55,9 @@ def generated_test(
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
+        # The same requests each run unless asked otherwise: CI stays reproducible, and
+        # AUTOLOADER_FUZZ_RANDOM=1 (with AUTOLOADER_FUZZ_EXAMPLES=N) explores further.
+        derandomize=os.environ.get("AUTOLOADER_FUZZ_RANDOM") != "1",
         phases=[hypothesis.Phase.generate],
         suppress_health_check=list(hypothesis.HealthCheck),
     )

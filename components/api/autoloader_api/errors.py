@@ -14,7 +14,7 @@ from autoloader_orchestration.runs import RunNotFound, RunNotRetryable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prefect.exceptions import PrefectHTTPStatusError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 log = logging.getLogger("autoloader.api")
 
@@ -83,5 +83,11 @@ def install(app: FastAPI) -> None:
         log.warning("metadata database error: %s", type(error).__name__)
         return _detail(503, "the metadata database is unavailable; try again")
 
+    async def unstorable(request: Request, error: Exception) -> JSONResponse:
+        # A safety net: fields are checked first, so this names no field.
+        cause = str(getattr(error, "orig", error)).splitlines()[0]
+        return _detail(422, f"a value cannot be stored: {cause}")
+
     app.add_exception_handler(FieldError, field_error)
+    app.add_exception_handler(DataError, unstorable)
     app.add_exception_handler(OperationalError, database_down)

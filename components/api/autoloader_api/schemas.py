@@ -31,7 +31,9 @@ from autoloader_spark.options import OPTIONS, CorruptRecords
 
 T = TypeVar("T")
 GiB = 1024**3
-OptionValue = Annotated[str, Field(max_length=1024)] | bool | int | float
+# PostgreSQL stores no NUL character in text: refused as a field error, not a failed INSERT.
+NO_NUL = r"^[^\x00]*$"
+OptionValue = Annotated[str, Field(max_length=1024, pattern=NO_NUL)] | bool | int | float
 UtcTime = Annotated[datetime, PlainSerializer(lambda t: _utc(t).isoformat())]
 
 
@@ -47,9 +49,9 @@ class Strict(BaseModel):
 
 
 class SourceSpec(Strict):
-    uri: Annotated[str, Field(max_length=2048), AfterValidator(validation.source_uri)] = Field(
-        examples=["s3://landing/orders/"]
-    )
+    uri: Annotated[
+        str, Field(max_length=2048, pattern=NO_NUL), AfterValidator(validation.source_uri)
+    ] = Field(examples=["s3://landing/orders/"])
     glob: Annotated[str | None, AfterValidator(validation.glob)] = Field(
         default=None, description="Files to take, relative to the source (`**/*.csv`)."
     )
@@ -98,7 +100,7 @@ class DestinationSpec(Strict):
         list[Annotated[str, Field(max_length=160)]], AfterValidator(validation.partitioning)
     ] = Field(default_factory=list, max_length=8, examples=[["days(event_time)", "region"]])
     properties: Annotated[
-        dict[str, Annotated[str, Field(max_length=1024)]],
+        dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
         AfterValidator(validation.table_properties),
     ] = Field(default_factory=dict, max_length=64)
 
@@ -286,7 +288,7 @@ class ReprocessRequest(Strict):
         default=None, max_length=10_000
     )
     statuses: list[ReprocessableStatus] = Field(default_factory=_only_failed, min_length=1)
-    path: Annotated[str | None, Field(max_length=1024)] = Field(
+    path: Annotated[str | None, Field(max_length=1024, pattern=NO_NUL)] = Field(
         default=None, description="Glob on the file's path (* and ?)."
     )
     modified_after: AwareDatetime | None = None
@@ -374,7 +376,7 @@ class TenantOut(BaseModel):
 
 class ApiKeyCreate(Strict):
     tenant_id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=128)]
+    name: Annotated[str, Field(min_length=1, max_length=128, pattern=NO_NUL)]
     scopes: list[ApiScope] = Field(min_length=1, max_length=3)
 
 

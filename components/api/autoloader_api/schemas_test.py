@@ -79,3 +79,16 @@ def test_reprocessing_defaults_to_failed_files_and_refuses_claimed_ones() -> Non
     assert ReprocessRequest().statuses == ["failed"]
     with pytest.raises(ValidationError):
         ReprocessRequest.model_validate({"statuses": ["claimed"]})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"source": {"uri": "s3://landing/a\x00b"}},
+        {"format": {"options": {"sep": "\x00"}}},
+        {"destination": {"properties": {"comment": "a\x00"}}},
+    ],
+)
+def test_a_nul_character_is_refused_by_field(changes: dict[str, Any]) -> None:
+    loc, message = error_of(body(**changes))
+    assert loc[0] in changes and "pattern" in message

@@ -129,9 +129,17 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
         ingestion.id, started_at
     )
     summary.seconds = round(time.monotonic() - started, 3)
-    # The API reads a finished run's summary back from this artifact.
-    Artifact(type=RUN_SUMMARY_ARTIFACT_TYPE, data=asdict(summary)).create()
+    _publish(summary)
     return _final_state(summary)
+
+
+def _publish(summary: RunSummary) -> None:
+    """The summary as an artifact of the run, which the API reads back. The files are loaded
+    and recorded by now: failing to publish is logged, and does not fail the run."""
+    try:
+        Artifact(type=RUN_SUMMARY_ARTIFACT_TYPE, data=asdict(summary)).create()
+    except Exception as error:  # the API then shows the ledger's figures without failures
+        get_run_logger().warning("could not publish the run summary: %s", error)
 
 
 def _final_state(summary: RunSummary) -> State[Any]:

@@ -20,6 +20,7 @@ from autoloader_api.errors import FieldError
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
 from autoloader_api.schemas import (
+    NO_NUL,
     FileOut,
     Page,
     Pagination,
@@ -40,7 +41,9 @@ async def list_files(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[list[FileStatus] | None, Query(description="Only these statuses.")] = None,
-    path: Annotated[str | None, Query(max_length=1024, description="Glob on the path.")] = None,
+    path: Annotated[
+        str | None, Query(max_length=1024, pattern=NO_NUL, description="Glob on the path.")
+    ] = None,
     modified_after: Annotated[AwareDatetime | None, Query()] = None,
     modified_before: Annotated[AwareDatetime | None, Query()] = None,
 ) -> Page[FileOut]:

@@ -16,6 +16,7 @@ from autoloader_api.documents import document_by_id, page_query
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors, json_text
 from autoloader_api.schemas import (
+    NO_NUL,
     IngestionCreate,
     IngestionOut,
     IngestionPatch,
@@ -58,7 +59,7 @@ async def list_ingestions(
         Literal["active", "paused", "error"] | None, Query(description="Only this status.")
     ] = None,
     name: Annotated[
-        str | None, Query(max_length=128, description="Only names containing this.")
+        str | None, Query(max_length=128, pattern=NO_NUL, description="Only names containing this.")
     ] = None,
 ) -> Response:
     params: dict[str, object] = {"tenant": principal.tenant_id, "limit": limit, "offset": offset}
