@@ -13,28 +13,11 @@ from typing import Any
 from autoloader_metadata.enums import FileFormat, SchemaEvolution
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.names import PREVIEW_ARTIFACT_TYPE, PREVIEW_FLOW
+from autoloader_orchestration.previews import PREVIEW_SPEC_FIELDS
 from prefect import flow, get_run_logger
 from prefect.artifacts import Artifact
 
 from autoloader_flows.context import settings
-
-# The fields of an unsaved spec a preview reads; anything else is refused by the API first.
-SPEC_FIELDS = (
-    "source_uri",
-    "source_glob",
-    "credential_ref",
-    "min_file_age_seconds",
-    "max_file_age_seconds",
-    "start_date",
-    "format",
-    "format_options",
-    "schema_ddl",
-    "schema_evolution",
-    "destination_catalog",
-    "destination_namespace",
-    "destination_table",
-    "cluster",
-)
 
 
 def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
@@ -44,7 +27,7 @@ def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) ->
         return saved(ingestion_id)
     if not spec:
         raise ValueError("a preview needs an ingestion id or a spec")
-    unknown = sorted(set(spec) - set(SPEC_FIELDS))
+    unknown = sorted(set(spec) - set(PREVIEW_SPEC_FIELDS))
     if unknown:
         raise ValueError(f"unknown spec fields: {', '.join(unknown)}")
     values = {"min_file_age_seconds": 0, "cluster": "default", "format_options": {}, **spec}

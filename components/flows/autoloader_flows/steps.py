@@ -100,8 +100,12 @@ def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) -> 
         if refreshes.pending(ingestion_id) is None:
             return False
         batch_ids = refreshes.loaded_batches(ingestion_id)
-    ingestion = ingestion_of(ingestion_id)
-    deleted = delete_batches(spark_of(ingestion), load_spec(ingestion), [str(b) for b in batch_ids])
+    deleted = 0
+    if batch_ids:  # nothing loaded yet: no Spark session to open
+        ingestion = ingestion_of(ingestion_id)
+        deleted = delete_batches(
+            spark_of(ingestion), load_spec(ingestion), [str(b) for b in batch_ids]
+        )
     with transaction(sessions()) as session:
         refreshes = Refreshes(session)
         request = refreshes.pending(ingestion_id, lock=True)

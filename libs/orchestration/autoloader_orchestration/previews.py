@@ -24,6 +24,24 @@ from prefect.client.schemas.objects import FlowRun, StateType
 
 from autoloader_core.settings import Settings
 
+# The ingestion columns an unsaved spec passes to a preview run (the flow refuses any other).
+PREVIEW_SPEC_FIELDS = (
+    "source_uri",
+    "source_glob",
+    "credential_ref",
+    "min_file_age_seconds",
+    "max_file_age_seconds",
+    "start_date",
+    "format",
+    "format_options",
+    "schema_ddl",
+    "schema_evolution",
+    "destination_catalog",
+    "destination_namespace",
+    "destination_table",
+    "cluster",
+)
+
 
 class PreviewFailed(RuntimeError):
     pass

@@ -12,6 +12,7 @@ from typing import Any
 from autoloader_metadata.errors import NotFound
 from autoloader_metadata.repositories import IngestionRepository
 from autoloader_orchestration.names import tenant_tag
+from autoloader_orchestration.previews import PREVIEW_SPEC_FIELDS
 from autoloader_orchestration.runs import RunNotFound, Runs
 from fastapi import APIRouter, Response
 from prefect.client.schemas.objects import FlowRun
@@ -31,23 +32,6 @@ from autoloader_api.schemas import (
 from autoloader_api.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["previews"])
-# The unsaved spec's fields a preview flow takes (the flow refuses any other).
-SPEC_COLUMNS = (
-    "source_uri",
-    "source_glob",
-    "credential_ref",
-    "min_file_age_seconds",
-    "max_file_age_seconds",
-    "start_date",
-    "format",
-    "format_options",
-    "schema_ddl",
-    "schema_evolution",
-    "destination_catalog",
-    "destination_namespace",
-    "destination_table",
-    "cluster",
-)
 
 
 @router.post("/ingestions/preview", responses=errors(422, 503), status_code=200)
@@ -65,16 +49,8 @@ async def preview_spec(
     )
     IngestionOps(services, principal).check_installation(spec)
     columns = columns_of(spec)
-    parameters = {name: columns[name] for name in SPEC_COLUMNS}
-    await services.ensure_work_pool()
-    async with prefect_guard():
-        run = await services.previews.start(
-            spec=parameters,
-            max_files=body.max_files,
-            limit=body.limit,
-            tags=[tenant_tag(principal.tenant_id)],
-        )
-    return await _answer(services, run, response)
+    parameters = {name: columns[name] for name in PREVIEW_SPEC_FIELDS}
+    return await _start(services, principal, response, body.max_files, body.limit, spec=parameters)
 
 
 @router.post("/ingestions/{ingestion_id}/preview", responses=errors(422, 503))
@@ -87,15 +63,9 @@ async def preview_ingestion(
 ) -> PreviewOut:
     with services.reads() as session:
         IngestionRepository(session).get(principal.tenant_id, ingestion_id)
-    await services.ensure_work_pool()
-    async with prefect_guard():
-        run = await services.previews.start(
-            ingestion_id=ingestion_id,
-            max_files=body.max_files,
-            limit=body.limit,
-            tags=[tenant_tag(principal.tenant_id)],
-        )
-    return await _answer(services, run, response)
+    return await _start(
+        services, principal, response, body.max_files, body.limit, ingestion_id=ingestion_id
+    )
 
 
 @router.get("/previews/{run_id}", responses=errors(422, 503))
@@ -110,6 +80,28 @@ async def get_preview(
             raise NotFound(f"preview {run_id} does not exist") from None
     _owned(run, principal, run_id)
     return await _answer(services, run, response, wait=0)
+
+
+async def _start(
+    services: Services,
+    principal: Principal,
+    response: Response,
+    max_files: int,
+    limit: int,
+    ingestion_id: uuid.UUID | None = None,
+    spec: dict[str, Any] | None = None,
+) -> PreviewOut:
+    """Starts the preview run (tagged with the tenant) and answers with its result or 202."""
+    await services.ensure_work_pool()
+    async with prefect_guard():
+        run = await services.previews.start(
+            ingestion_id=ingestion_id,
+            spec=spec,
+            max_files=max_files,
+            limit=limit,
+            tags=[tenant_tag(principal.tenant_id)],
+        )
+    return await _answer(services, run, response)
 
 
 def _owned(run: FlowRun, principal: Principal, run_id: uuid.UUID) -> None:
