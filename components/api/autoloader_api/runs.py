@@ -3,7 +3,6 @@ and for a finished run its summary (failures with their reasons)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,14 +10,8 @@ from typing import Any
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.errors import NotFound
 from autoloader_metadata.models import Ingestion
-from autoloader_orchestration.names import RUN_SUMMARY_ARTIFACT_TYPE
 from autoloader_orchestration.runs import Runs
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
-    ArtifactFilterType,
-)
 from prefect.client.schemas.objects import FlowRun
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -79,18 +72,7 @@ async def read_owned_run(
 
 async def summary_of(client: PrefectClient, run_id: uuid.UUID) -> dict[str, Any] | None:
     async with prefect_guard():
-        artifacts = await client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
-                type=ArtifactFilterType(any_=[RUN_SUMMARY_ARTIFACT_TYPE]),
-            ),
-            limit=1,
-        )
-    if not artifacts:
-        return None
-    data = artifacts[0].data
-    found = json.loads(data) if isinstance(data, str) else data
-    return dict(found) if isinstance(found, dict) else None
+        return await Runs(client).summary(run_id)
 
 
 def run_out(

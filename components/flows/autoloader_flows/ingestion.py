@@ -42,6 +42,7 @@ TASK_OPTIONS: dict[str, Any] = {
 @dataclass
 class RunSummary:
     ingestion_id: str
+    ingestion_name: str = ""
     files_discovered: int = 0
     files_loaded: int = 0
     files_failed: int = 0
@@ -53,6 +54,8 @@ class RunSummary:
     full_refresh: bool = False
     seconds: float = 0.0
     failures: list[dict[str, str]] = field(default_factory=list)
+    failure_reasons: dict[str, int] = field(default_factory=dict)  # every failure, by reason
+    discovery_seconds: float = 0.0
 
     def add(self, result: BatchResult, byte_count: int) -> None:
         self.batches += 1
@@ -105,14 +108,16 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     run_id = uuid.UUID(str(flow_run.get_id())) if flow_run.get_id() else uuid.uuid4()
-    summary = RunSummary(ingestion_id=str(ingestion_id))
     logger = get_run_logger()
     ingestion = steps.ingestion_of(ingestion_id)
+    summary = RunSummary(ingestion_id=str(ingestion_id), ingestion_name=ingestion.name)
     with steps.heartbeat(run_id, ingestion.id):
         try:
             summary.batches_settled = settle_dead_batches(ingestion.id, run_id)
             summary.full_refresh = apply_full_refresh(ingestion.id, run_id)
-            summary.files_discovered = discover_new_files(ingestion.id)["new"]
+            discovered = discover_new_files(ingestion.id)
+            summary.files_discovered = discovered["new"]
+            summary.discovery_seconds = discovered["seconds"]
             while time.monotonic() - started < SETTINGS.run_budget_seconds:
                 loaded = load_next_batch(ingestion.id, run_id, started_at)
                 if loaded is None:
@@ -128,6 +133,8 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
     summary.files_skipped, summary.files_failed, summary.failures = steps.outcome_since(
         ingestion.id, started_at
     )
+    summary.failure_reasons = steps.failure_reasons(ingestion.id, started_at)
+    steps.record_success(ingestion.id)
     summary.seconds = round(time.monotonic() - started, 3)
     _publish(summary)
     return _final_state(summary)

@@ -16,13 +16,15 @@ from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_b
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Ingestion, LedgerFile
+from autoloader_metadata.models import DiscoveryState, Ingestion, LedgerFile
 from autoloader_orchestration.heartbeat import Heartbeat
 from pyspark.sql import SparkSession
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from autoloader_flows.context import sessions, settings
+from autoloader_flows.reasons import reason_of
 
 MAX_FAILURES_LISTED = 20
 Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logger returns
@@ -137,7 +139,12 @@ def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
         len(result.rewritten),
         " (full listing)" if result.full_listing else "",
     )
-    return {"listed": result.listed, "new": len(result.new), "rewritten": len(result.rewritten)}
+    return {
+        "listed": result.listed,
+        "new": len(result.new),
+        "rewritten": len(result.rewritten),
+        "seconds": result.seconds,
+    }
 
 
 def load_next_batch(
@@ -202,6 +209,39 @@ def outcome_since(
             .limit(MAX_FAILURES_LISTED)
         ).all()
     return waiting, failed, [{"path": r.path, "error": r.last_error or ""} for r in rows]
+
+
+def failure_reasons(ingestion_id: uuid.UUID, since: datetime) -> dict[str, int]:
+    """The files that failed since `since`, counted by reason (a run tries a failed file once,
+    so each counts once per run)."""
+    reason = func.split_part(LedgerFile.last_error, ":", 1)
+    with sessions()() as session:
+        rows = session.execute(
+            select(reason, func.count())
+            .where(
+                LedgerFile.ingestion_id == ingestion_id,
+                LedgerFile.status == FileStatus.FAILED,
+                LedgerFile.updated_at >= since,
+            )
+            .group_by(reason)
+        ).all()
+    counted: dict[str, int] = {}
+    for head, count in rows:
+        counted[reason_of(head)] = counted.get(reason_of(head), 0) + int(count)
+    return counted
+
+
+def record_success(ingestion_id: uuid.UUID) -> None:
+    """The run got to its end: the stale-ingestion alert measures from here."""
+    row = {"ingestion_id": ingestion_id, "listings_since_full": 0, "last_success_at": func.now()}
+    statement = insert(DiscoveryState).values(row)
+    with transaction(sessions()) as session:
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[DiscoveryState.ingestion_id],
+                set_={"last_success_at": statement.excluded.last_success_at},
+            )
+        )
 
 
 def _count(session: Session, conditions: tuple[Any, ...]) -> int:

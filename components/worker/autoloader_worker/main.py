@@ -119,7 +119,7 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
             log.info("created %s", created)
     if options.metrics_port:
         try:
-            start_http_server(options.metrics_port)
+            start_http_server(options.metrics_port, registry=metrics_registry(settings))
         except OSError as error:
             raise SystemExit(
                 f"cannot serve metrics on port {options.metrics_port} ({error.strerror}); "
@@ -156,6 +156,18 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
     for task in background:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
+
+
+def metrics_registry(settings: Settings) -> Any:
+    """The worker's own metrics, and the ingestions' state read from the database."""
+    from autoloader_metadata.db import make_engine, session_factory
+    from prometheus_client import REGISTRY
+
+    from autoloader_worker.ingestion_state import IngestionStateCollector
+
+    engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
+    REGISTRY.register(IngestionStateCollector(session_factory(engine)))
+    return REGISTRY
 
 
 def _worker_type(name: str) -> tuple[type[Any], dict[str, Any] | None]:

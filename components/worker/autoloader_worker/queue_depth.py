@@ -19,7 +19,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
-from autoloader_worker.metrics import QUEUE_DEPTH
+from autoloader_worker.metrics import PREFECT_API_UP, QUEUE_DEPTH
 
 log = logging.getLogger("autoloader.worker.queues")
 WAITING = [StateType.SCHEDULED, StateType.PENDING]
@@ -47,8 +47,10 @@ async def export_queue_depths_forever(pool: str, every: float = 15) -> None:
             async with get_client() as client:
                 for queue, depth in (await queue_depths(client, pool)).items():
                     QUEUE_DEPTH.labels(queue=queue).set(depth)
+            PREFECT_API_UP.set(1)
         except asyncio.CancelledError:
             raise
         except Exception:
+            PREFECT_API_UP.set(0)
             log.warning("could not read the depth of the work queues", exc_info=True)
         await asyncio.sleep(every)

@@ -3,15 +3,25 @@ has. Works for any Prefect worker type (process, kubernetes)."""
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
+from autoloader_orchestration.runs import Runs
 from prefect.client.schemas.objects import FlowRun
 from prefect.workers.base import BaseWorker
 
-from autoloader_worker.metrics import ACTIVE_TASKS, FLOW_RUN_DURATION, FLOW_RUNS, status_label
+from autoloader_worker.metrics import (
+    ACTIVE_TASKS,
+    FLOW_RUN_DURATION,
+    FLOW_RUNS,
+    count_run,
+    status_label,
+)
+
+log = logging.getLogger("autoloader.worker")
 
 
 class DrainableWorker(Protocol):
@@ -80,6 +90,7 @@ def _subclass(base: type[BaseWorker[Any, Any, Any]]) -> type[BaseWorker[Any, Any
                 ACTIVE_TASKS.dec()
                 FLOW_RUN_DURATION.observe(time.monotonic() - started)
                 FLOW_RUNS.labels(status=await self._final_state_of(flow_run)).inc()
+                await self._count_summary_of(flow_run)
 
         async def _final_state_of(self, flow_run: FlowRun) -> str:
             try:
@@ -87,6 +98,16 @@ def _subclass(base: type[BaseWorker[Any, Any, Any]]) -> type[BaseWorker[Any, Any
             except Exception:
                 return "unknown"
             return status_label(current.state.name if current.state else None)
+
+        async def _count_summary_of(self, flow_run: FlowRun) -> None:
+            """Files, rows and bytes of an ingestion run, from the summary it published."""
+            try:
+                summary = await Runs(self.client).summary(flow_run.id)
+            except Exception:
+                log.warning("could not read the summary of run %s", flow_run.id, exc_info=True)
+                return
+            if summary is not None:  # a preview, or a run that ended before its summary
+                count_run(summary)
 
     DrainingWorker.__name__ = f"Draining{base.__name__}"
     return DrainingWorker

@@ -216,7 +216,8 @@ class LedgerFile(Base):
 
 
 class DiscoveryState(Base):
-    """Where the last listing of an ingestion stopped, for the START_AFTER listing mode."""
+    """The worker's state of an ingestion: where the last listing stopped (for the START_AFTER
+    listing mode), and when a run last got to its end (for the stale-ingestion alert)."""
 
     __tablename__ = "discovery_state"
 
@@ -226,6 +227,7 @@ class DiscoveryState(Base):
     last_key: Mapped[str | None] = mapped_column(Text)
     listings_since_full: Mapped[int] = mapped_column(Integer, default=0)
     last_full_listing_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from autoloader_orchestration.names import RUN_SUMMARY_ARTIFACT_TYPE
 from autoloader_orchestration.queues import RunKind
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterType,
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
@@ -136,6 +141,22 @@ class Runs:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=run_ids)),
             limit=len(run_ids),
         )
+
+    async def summary(self, run_id: uuid.UUID) -> dict[str, Any] | None:
+        """The summary a finished ingestion run published (files, rows, bytes, failures), or
+        None: the run is not finished, is not an ingestion run, or could not publish it."""
+        artifacts = await self.client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]),
+                type=ArtifactFilterType(any_=[RUN_SUMMARY_ARTIFACT_TYPE]),
+            ),
+            limit=1,
+        )
+        if not artifacts:
+            return None
+        data = artifacts[0].data
+        found = json.loads(data) if isinstance(data, str) else data
+        return dict(found) if isinstance(found, dict) else None
 
     async def logs(self, run_id: uuid.UUID, limit: int = 200, offset: int = 0) -> list[LogLine]:
         logs = await self.client.read_logs(
