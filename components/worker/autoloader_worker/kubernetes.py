@@ -1,46 +1,76 @@
 """The base job template of a Kubernetes work pool: one Job per flow run, from the worker image.
 
 prefect-kubernetes' own template, with Autoloader's defaults, plus one thing it lacks: the run's
-secrets (database URL, cloud keys) come from existing Kubernetes Secrets by `envFrom`, never from
-Prefect variables or parameters.
+settings and secrets (database URL, cloud keys) come from an existing ConfigMap and existing
+Kubernetes Secrets, by reference, never from Prefect variables or parameters. The Helm chart
+tells the worker their names through the AUTOLOADER_JOB_* variables read here.
 """
 
 from __future__ import annotations
 
 import copy
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from prefect_kubernetes.worker import KubernetesWorker
 
-DEFAULTS: dict[str, Any] = {
-    "image": os.environ.get("AUTOLOADER_WORKER_IMAGE", "autoloader/worker:latest"),
-    "namespace": os.environ.get("AUTOLOADER_JOB_NAMESPACE", "autoloader"),
-    "service_account_name": os.environ.get("AUTOLOADER_JOB_SERVICE_ACCOUNT", "autoloader-runs"),
-    "image_pull_policy": "IfNotPresent",
-    "backoff_limit": 0,  # a failed run is retried by Autoloader with the ledger, not by the Job
-    "finished_job_ttl": 3600,
-    "cpu_request": "500m",
-    "memory_request": "1Gi",
-    "memory_limit": "4Gi",
-}
+
+@dataclass(frozen=True)
+class JobPod:
+    """What a run's pod is made of, by reference."""
+
+    image: str = "autoloader/worker:latest"
+    namespace: str = "autoloader"
+    service_account: str = "autoloader-runs"
+    config_map: str = "autoloader-config"
+    env_secrets: tuple[str, ...] = ()  # Secrets whose keys become environment variables
+    database_secret: tuple[str, str] | None = None  # (Secret, key) of AUTOLOADER_DATABASE_URL
+
+    @classmethod
+    def from_environment(cls) -> JobPod:
+        env = os.environ
+        database = env.get("AUTOLOADER_JOB_DATABASE_SECRET", "")  # "secret/key"
+        name, _, key = database.partition("/")
+        return cls(
+            image=env.get("AUTOLOADER_WORKER_IMAGE", cls.image),
+            namespace=env.get("AUTOLOADER_JOB_NAMESPACE", cls.namespace),
+            service_account=env.get("AUTOLOADER_JOB_SERVICE_ACCOUNT", cls.service_account),
+            config_map=env.get("AUTOLOADER_JOB_CONFIG_MAP", cls.config_map),
+            env_secrets=tuple(s for s in env.get("AUTOLOADER_JOB_ENV_SECRETS", "").split(",") if s),
+            database_secret=(name, key or "url") if name else None,
+        )
 
 
-def job_template(
-    config_map: str = "autoloader-config", secrets: tuple[str, ...] = ("autoloader-secrets",)
-) -> dict[str, Any]:
+def job_template(pod: JobPod | None = None) -> dict[str, Any]:
+    pod = pod or JobPod.from_environment()
     template: dict[str, Any] = copy.deepcopy(KubernetesWorker.get_default_base_job_template())
     properties = template["variables"]["properties"]
-    for name, value in DEFAULTS.items():
+    defaults = {
+        "image": pod.image,
+        "namespace": pod.namespace,
+        "service_account_name": pod.service_account,
+        "image_pull_policy": "IfNotPresent",
+        "backoff_limit": 0,  # a failed run is retried by Autoloader with the ledger, not the Job
+        "finished_job_ttl": 3600,
+        "cpu_request": "500m",
+        "memory_request": "1Gi",
+        "memory_limit": "4Gi",
+    }
+    for name, value in defaults.items():
         properties[name]["default"] = value
-    container = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"][
-        "containers"
-    ][0]
-    container["envFrom"] = [{"configMapRef": {"name": config_map}}] + [
-        {"secretRef": {"name": secret}} for secret in secrets
+    spec = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    container["envFrom"] = [{"configMapRef": {"name": pod.config_map}}] + [
+        {"secretRef": {"name": secret}} for secret in pod.env_secrets
     ]
-    pod = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
-    pod["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001}
+    if pod.database_secret:
+        # A list in place of the `{{ env }}` placeholder: prefect-kubernetes puts Prefect's own
+        # variables (API URL, flow run id) before it.
+        secret, key = pod.database_secret
+        reference = {"secretKeyRef": {"name": secret, "key": key}}
+        container["env"] = [{"name": "AUTOLOADER_DATABASE_URL", "valueFrom": reference}]
+    spec["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001}
     container["securityContext"] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},

@@ -2,11 +2,13 @@ from typing import Any
 
 from prefect.utilities.templating import apply_values
 
-from autoloader_worker.kubernetes import job_template
+from autoloader_worker.kubernetes import JobPod, job_template
 
 
 def test_the_template_renders_a_job_that_takes_secrets_by_reference() -> None:
-    template = job_template(secrets=("db", "cloud"))
+    template = job_template(
+        JobPod(env_secrets=("cloud", "more"), database_secret=("autoloader-db", "url"))
+    )
     defaults = {
         name: spec["default"]
         for name, spec in template["variables"]["properties"].items()
@@ -18,9 +20,29 @@ def test_the_template_renders_a_job_that_takes_secrets_by_reference() -> None:
     container = pod["containers"][0]
 
     assert container["image"] == "autoloader/worker:latest"
-    assert {"secretRef": {"name": "db"}} in container["envFrom"]
+    assert {"configMapRef": {"name": "autoloader-config"}} in container["envFrom"]
     assert {"secretRef": {"name": "cloud"}} in container["envFrom"]
+    assert {"secretRef": {"name": "more"}} in container["envFrom"]
+    assert container["env"] == [
+        {
+            "name": "AUTOLOADER_DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": "autoloader-db", "key": "url"}},
+        }
+    ]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert manifest["spec"]["backoffLimit"] == 0
     # No secret value is carried by the template itself.
     assert "password" not in str(template).lower()
+
+
+def test_the_chart_names_the_pod_parts_by_environment(monkeypatch: Any) -> None:
+    monkeypatch.setenv("AUTOLOADER_WORKER_IMAGE", "registry.example/autoloader/worker:1.2.3")
+    monkeypatch.setenv("AUTOLOADER_JOB_NAMESPACE", "data")
+    monkeypatch.setenv("AUTOLOADER_JOB_CONFIG_MAP", "rel-autoloader")
+    monkeypatch.setenv("AUTOLOADER_JOB_ENV_SECRETS", "aws,azure")
+    monkeypatch.setenv("AUTOLOADER_JOB_DATABASE_SECRET", "db-secret/dsn")
+    pod = JobPod.from_environment()
+    assert pod.image == "registry.example/autoloader/worker:1.2.3"
+    assert pod.namespace == "data" and pod.config_map == "rel-autoloader"
+    assert pod.env_secrets == ("aws", "azure")
+    assert pod.database_secret == ("db-secret", "dsn")
