@@ -83,6 +83,8 @@ def test_each_enabled_queue_has_its_own_workers(value_set: str) -> None:
         worker = by_name(manifests, "Deployment", f"rel-worker-{queue}")
         [container] = worker["spec"]["template"]["spec"]["containers"]
         assert f"--queue={queue}" in container["args"]
+        hpa = by_name(manifests, "HorizontalPodAutoscaler", f"rel-worker-{queue}")
+        assert hpa["spec"]["scaleTargetRef"]["name"] == f"rel-worker-{queue}"
     off = render(value_set, "workers.queues.priority.enabled=false")
     assert not [m for m in off if m["metadata"]["name"] == "rel-worker-priority"]
 

@@ -61,6 +61,9 @@ def job_template(pod: JobPod | None = None) -> dict[str, Any]:
         properties[name]["default"] = value
     spec = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
     container = spec["containers"][0]
+    # The image's entrypoint is the worker; a run's pod starts Prefect's CLI from the same venv,
+    # which prefect-kubernetes then gives `prefect flow-run execute` as arguments.
+    container["command"] = ["/app/bin/python", "-m"]
     container["envFrom"] = [{"configMapRef": {"name": pod.config_map}}] + [
         {"secretRef": {"name": secret}} for secret in pod.env_secrets
     ]

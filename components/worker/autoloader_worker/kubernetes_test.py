@@ -20,6 +20,10 @@ def test_the_template_renders_a_job_that_takes_secrets_by_reference() -> None:
     container = pod["containers"][0]
 
     assert container["image"] == "autoloader/worker:latest"
+    # With the arguments prefect-kubernetes adds: `python -m prefect flow-run execute`.
+    assert container["command"] == ["/app/bin/python", "-m"]
+    raw = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
+    assert raw["containers"][0]["args"] == "{{ command }}"
     assert {"configMapRef": {"name": "autoloader-config"}} in container["envFrom"]
     assert {"secretRef": {"name": "cloud"}} in container["envFrom"]
     assert {"secretRef": {"name": "more"}} in container["envFrom"]
