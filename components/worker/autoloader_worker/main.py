@@ -13,9 +13,12 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autoloader_core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 # Poll often: a manual trigger should reach RUNNING within a few seconds (Prefect polls every 10).
 DEFAULT_QUERY_SECONDS = "0.5"
@@ -158,7 +161,7 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
     await asyncio.gather(*background, return_exceptions=True)
 
 
-def metrics_registry(settings: Settings) -> Any:
+def metrics_registry(settings: Settings) -> CollectorRegistry:
     """The worker's own metrics, and the ingestions' state read from the database."""
     from autoloader_metadata.db import make_engine, session_factory
     from prometheus_client import REGISTRY
