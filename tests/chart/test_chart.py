@@ -185,6 +185,7 @@ def test_a_kubernetes_work_pool_gets_its_service_accounts_and_rights() -> None:
     assert env["AUTOLOADER_JOB_SERVICE_ACCOUNT"] == "autoloader-runs"
     assert env["AUTOLOADER_JOB_DATABASE_SECRET"] == "autoloader-database/url"
     assert env["AUTOLOADER_JOB_NAMESPACE"] == "autoloader"
+    assert env["AUTOLOADER_JOB_FILES_SECRET"] == "gcs-ingest"  # runs mount it as workers do
     assert "--type=kubernetes" in pod["containers"][0]["args"]
     role = by_name(manifests, "Role", "rel-worker")
     jobs = next(r for r in role["rules"] if "jobs" in r["resources"])

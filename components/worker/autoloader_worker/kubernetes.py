@@ -15,6 +15,8 @@ from typing import Any
 
 from prefect_kubernetes.worker import KubernetesWorker
 
+CREDENTIALS_DIR = "/etc/autoloader/credentials"  # where the chart mounts the files Secret too
+
 
 @dataclass(frozen=True)
 class JobPod:
@@ -26,6 +28,7 @@ class JobPod:
     config_map: str = "autoloader-config"
     env_secrets: tuple[str, ...] = ()  # Secrets whose keys become environment variables
     database_secret: tuple[str, str] | None = None  # (Secret, key) of AUTOLOADER_DATABASE_URL
+    files_secret: str | None = None  # mounted at CREDENTIALS_DIR, for `file:` credentials
 
     @classmethod
     def from_environment(cls) -> JobPod:
@@ -39,6 +42,7 @@ class JobPod:
             config_map=env.get("AUTOLOADER_JOB_CONFIG_MAP", cls.config_map),
             env_secrets=tuple(s for s in env.get("AUTOLOADER_JOB_ENV_SECRETS", "").split(",") if s),
             database_secret=(name, key or "url") if name else None,
+            files_secret=env.get("AUTOLOADER_JOB_FILES_SECRET") or None,
         )
 
 
@@ -73,6 +77,11 @@ def job_template(pod: JobPod | None = None) -> dict[str, Any]:
         secret, key = pod.database_secret
         reference = {"secretKeyRef": {"name": secret, "key": key}}
         container["env"] = [{"name": "AUTOLOADER_DATABASE_URL", "valueFrom": reference}]
+    if pod.files_secret:
+        spec["volumes"] = [{"name": "credentials", "secret": {"secretName": pod.files_secret}}]
+        container["volumeMounts"] = [
+            {"name": "credentials", "mountPath": CREDENTIALS_DIR, "readOnly": True}
+        ]
     spec["securityContext"] = {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001}
     container["securityContext"] = {
         "allowPrivilegeEscalation": False,

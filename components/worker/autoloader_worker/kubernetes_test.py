@@ -45,8 +45,21 @@ def test_the_chart_names_the_pod_parts_by_environment(monkeypatch: Any) -> None:
     monkeypatch.setenv("AUTOLOADER_JOB_CONFIG_MAP", "rel-autoloader")
     monkeypatch.setenv("AUTOLOADER_JOB_ENV_SECRETS", "aws,azure")
     monkeypatch.setenv("AUTOLOADER_JOB_DATABASE_SECRET", "db-secret/dsn")
+    monkeypatch.setenv("AUTOLOADER_JOB_FILES_SECRET", "gcs-keys")
     pod = JobPod.from_environment()
     assert pod.image == "registry.example/autoloader/worker:1.2.3"
     assert pod.namespace == "data" and pod.config_map == "rel-autoloader"
     assert pod.env_secrets == ("aws", "azure")
     assert pod.database_secret == ("db-secret", "dsn")
+    assert pod.files_secret == "gcs-keys"
+
+
+def test_a_files_secret_is_mounted_where_the_workers_have_it() -> None:
+    template = job_template(JobPod(files_secret="gcs-keys"))
+    spec = template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
+    assert spec["volumes"] == [{"name": "credentials", "secret": {"secretName": "gcs-keys"}}]
+    assert spec["containers"][0]["volumeMounts"] == [
+        {"name": "credentials", "mountPath": "/etc/autoloader/credentials", "readOnly": True}
+    ]
+    without = job_template(JobPod())
+    assert "volumes" not in without["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]
