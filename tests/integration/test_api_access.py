@@ -140,6 +140,7 @@ def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None
         "ingestion_id": str(uuid.uuid4()),
         "run_id": str(uuid.uuid4()),
         "key_id": str(uuid.uuid4()),
+        "tenant_id": str(uuid.uuid4()),
         "name": "default",
     }
     for method, template in OPERATIONS:
@@ -183,5 +184,66 @@ def test_an_installation_that_refuses_local_sources_says_so_by_field(
         assert error["loc"] == ["body", "source", "uri"]
         assert "file:// sources are not allowed" in error["msg"]
         assert locked.client(key).get("/api/v1/ingestions").json()["pagination"]["total"] == 0
+    finally:
+        locked.stop()
+
+
+def test_credentials_need_a_grant_where_the_operator_requires_them(
+    stack: dict[str, str], place: Place, tmp_path: Path
+) -> None:
+    env = api_environment(stack, "it_api_grants", AUTOLOADER_REQUIRE_CREDENTIAL_GRANTS="true")
+    locked = ApiProcess(env, tmp_path / "api.log")
+    try:
+        acme_id, acme_key = locked.tenant(scopes=("write",))
+        other_id, other_key = locked.tenant(scopes=("write",))
+        acme, other = locked.client(acme_key), locked.client(other_key)
+        admin = locked.client(locked.admin_key)
+        reference = place.credential_ref
+        body = ingestion_body(place, "granted")
+
+        # Not granted: refused by field, nothing stored.
+        refused = acme.post("/api/v1/ingestions", json=body)
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["body", "source", "credential_ref"]
+        assert reference in error["msg"] and "not granted" in error["msg"]
+        assert acme.get("/api/v1/ingestions").json()["pagination"]["total"] == 0
+        preview = {k: body[k] for k in ("source", "format", "destination")}
+        assert acme.post("/api/v1/ingestions/preview", json=preview).status_code == 422
+
+        # An admin grants it to acme (twice: idempotent); acme may use it, the other tenant not.
+        url = f"/api/v1/tenants/{acme_id}/credential-grants"
+        for _ in range(2):
+            granted = admin.post(url, json={"credential_ref": reference})
+            assert granted.status_code == 201, granted.text
+        assert granted.json()["credential_ref"] == reference
+        assert [g["credential_ref"] for g in admin.get(url).json()["items"]] == [reference]
+        created = acme.post("/api/v1/ingestions", json=body)
+        assert created.status_code == 201, created.text
+        assert other.post("/api/v1/ingestions", json=body).status_code == 422
+        # anonymous reads only what anyone may: no grant needed.
+        public = {
+            **body,
+            "name": "public",
+            "source": {**body["source"], "credential_ref": "anonymous"},
+        }
+        assert other.post("/api/v1/ingestions", json=public).status_code == 201
+
+        # Revoked: the ingestion can no longer be changed while it names the credential.
+        revoked = admin.delete(url, params={"credential_ref": reference})
+        assert revoked.status_code == 204, revoked.text
+        assert admin.delete(url, params={"credential_ref": reference}).status_code == 404
+        patch = acme.patch(
+            f"/api/v1/ingestions/{created.json()['id']}", json={"batch": {"max_files": 5}}
+        )
+        assert patch.status_code == 422, patch.text
+        assert patch.json()["detail"][0]["loc"] == ["body", "source", "credential_ref"]
+
+        # Grants name a tenant that exists, and only admins manage them.
+        unknown = f"/api/v1/tenants/{uuid.uuid4()}/credential-grants"
+        assert admin.post(unknown, json={"credential_ref": "env:X"}).status_code == 404
+        assert admin.post(url, json={"credential_ref": "s3://no"}).status_code == 422
+        assert acme.post(url, json={"credential_ref": reference}).status_code == 403
+        assert other_id != acme_id
     finally:
         locked.stop()

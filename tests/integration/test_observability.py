@@ -1,5 +1,7 @@
 """Every metric the chart's dashboard and alert rules name is emitted: an API and a worker run
-on the real stack, an ingestion runs (one good file, one bad), and both /metrics are scraped."""
+on the real stack, an ingestion runs (one good file, one bad), and both /metrics are scraped.
+The installation requires credential grants, as the chart's does: a run whose grant was
+revoked stops before it reads."""
 
 from __future__ import annotations
 
@@ -90,7 +92,13 @@ def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Pl
 
 @pytest.fixture(scope="module")
 def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
-    return api_environment(stack, "it_obs", **place.environ, AUTOLOADER_TASK_RETRIES="0")
+    return api_environment(
+        stack,
+        "it_obs",
+        **place.environ,
+        AUTOLOADER_TASK_RETRIES="0",
+        AUTOLOADER_REQUIRE_CREDENTIAL_GRANTS="true",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +138,11 @@ def test_the_rules_and_dashboard_name_metrics_at_all() -> None:
 def test_every_metric_the_dashboard_and_alerts_use_is_emitted(
     api: ApiProcess, worker: WorkerProcess, place: Place, metrics_port: int
 ) -> None:
-    _, key = api.tenant(scopes=("write",))
+    tenant_id, key = api.tenant(scopes=("write",))
     client = api.client(key)
+    grants = f"/api/v1/tenants/{tenant_id}/credential-grants"
+    granted = api.client(api.admin_key).post(grants, json={"credential_ref": place.credential_ref})
+    assert granted.status_code == 201, granted.text
     place.put(
         {
             "good.csv": b"id,name,amount\n1,a,1.5\n2,b,2.5\n3,c,3.5\n",
@@ -193,3 +204,29 @@ def test_every_metric_the_dashboard_and_alerts_use_is_emitted(
         r'^flow_runs_total\{status="completed_with_failures"\} 1\.0$', worker_metrics, re.M
     )
     assert 'api_requests_total{method="POST"' in api_metrics
+
+
+def test_a_run_stops_when_its_credential_grant_is_revoked(
+    api: ApiProcess, worker: WorkerProcess, place: Place
+) -> None:
+    tenant_id, key = api.tenant(scopes=("write",))
+    client, admin = api.client(key), api.client(api.admin_key)
+    grants = f"/api/v1/tenants/{tenant_id}/credential-grants"
+    assert admin.post(grants, json={"credential_ref": place.credential_ref}).status_code == 201
+    created = client.post("/api/v1/ingestions", json=ingestion_body(place, "revoked"))
+    assert created.status_code == 201, created.text
+    revoked = admin.delete(grants, params={"credential_ref": place.credential_ref})
+    assert revoked.status_code == 204, revoked.text
+
+    started = client.post(f"/api/v1/ingestions/{created.json()['id']}/run")
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+
+    def finished() -> dict[str, object]:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        return run if run["end_time"] and run["state"] in ("COMPLETED", "FAILED", "CRASHED") else {}
+
+    run = wait_for(finished, 180, "the run", every=1, context=worker.tail)
+    assert run["state"] == "FAILED", run
+    assert "not granted" in str(run["message"]), run
+    assert run["files_loaded"] == 0

@@ -10,7 +10,7 @@ from typing import Any
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.errors import Conflict, NotFound
 from autoloader_metadata.models import Ingestion
-from autoloader_metadata.repositories import IngestionRepository
+from autoloader_metadata.repositories import CredentialGrants, IngestionRepository
 from autoloader_orchestration.queues import QueueNames
 from fastapi.exceptions import RequestValidationError
 from prefect.client.schemas.objects import FlowRun
@@ -51,6 +51,19 @@ class IngestionOps:
             self.services.reach.check_source(parse_source_uri(spec.source.uri))
         except ReachRefused as error:
             raise FieldError(["body", "source", "uri"], str(error)) from None
+        self.check_credential_grant(spec.source.credential_ref)
+
+    def check_credential_grant(self, reference: str | None) -> None:
+        if not self.services.settings.credential_grants_required:
+            return
+        with self.services.reads() as session:
+            allowed = CredentialGrants(session).allows(self.principal.tenant_id, reference)
+        if not allowed:
+            raise FieldError(
+                ["body", "source", "credential_ref"],
+                f"credential {(reference or 'default')!r} is not granted to this tenant; an "
+                "admin grants it with POST /api/v1/tenants/{tenant_id}/credential-grants",
+            )
 
     # -- changes ------------------------------------------------------------------------
 

@@ -394,6 +394,27 @@ class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The key itself: shown once, stored only as a hash.")
 
 
+CredentialRef = Annotated[
+    str,
+    Field(max_length=256, examples=["env:ACME_S3"]),
+    AfterValidator(validation.credential_ref),
+]
+
+
+class CredentialGrantCreate(Strict):
+    credential_ref: CredentialRef = Field(
+        description="A reference the tenant's ingestions may then name: default (the workers' "
+        "own identity), env:NAME or file:/path. anonymous needs no grant."
+    )
+
+
+class CredentialGrantOut(BaseModel):
+    tenant_id: uuid.UUID
+    credential_ref: str
+    granted_by: str | None
+    granted_at: UtcTime
+
+
 # -- operations ------------------------------------------------------------------------------
 
 

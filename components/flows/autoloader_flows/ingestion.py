@@ -110,6 +110,7 @@ def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
     run_id = uuid.UUID(str(flow_run.get_id())) if flow_run.get_id() else uuid.uuid4()
     logger = get_run_logger()
     ingestion = steps.ingestion_of(ingestion_id)
+    steps.ensure_credential_granted(ingestion)  # not a task: no retries, the run fails at once
     summary = RunSummary(ingestion_id=str(ingestion_id), ingestion_name=ingestion.name)
     with steps.heartbeat(run_id, ingestion.id):
         try:

@@ -22,9 +22,12 @@ from autoloader_flows.context import settings
 
 def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
     if ingestion_id is not None:
+        from autoloader_flows.steps import ensure_credential_granted
         from autoloader_flows.steps import ingestion_of as saved
 
-        return saved(ingestion_id)
+        ingestion = saved(ingestion_id)
+        ensure_credential_granted(ingestion)  # an unsaved spec's was checked by the API
+        return ingestion
     if not spec:
         raise ValueError("a preview needs an ingestion id or a spec")
     unknown = sorted(set(spec) - set(PREVIEW_SPEC_FIELDS))

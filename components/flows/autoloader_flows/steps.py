@@ -17,6 +17,7 @@ from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import DiscoveryState, Ingestion, LedgerFile
+from autoloader_metadata.repositories import CredentialGrants
 from autoloader_orchestration.heartbeat import Heartbeat
 from pyspark.sql import SparkSession
 from sqlalchemy import func, select, text
@@ -121,6 +122,20 @@ def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) -> 
         reset,
     )
     return True
+
+
+def ensure_credential_granted(ingestion: Ingestion) -> None:
+    """Where grants are required, a run stops before it reads with a credential its tenant
+    is not (or no longer) granted."""
+    if not settings().credential_grants_required:
+        return
+    with sessions()() as session:
+        allowed = CredentialGrants(session).allows(ingestion.tenant_id, ingestion.credential_ref)
+    if not allowed:
+        raise PermissionError(
+            f"credential {(ingestion.credential_ref or 'default')!r} is not granted to the "
+            "ingestion's tenant; an admin grants it, or the ingestion names another"
+        )
 
 
 def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="When not empty, the only endpoint hosts (host or host:port) an ingestion's "
         "credentials may name.",
     )
+    require_credential_grants: bool | None = Field(
+        default=None,
+        description="Ingestions may use only the credentials an admin granted their tenant "
+        "(`anonymous` needs no grant); unset: required in production only.",
+    )
     api_key_cache_seconds: float = Field(
         default=10,
         ge=0,
@@ -96,6 +101,12 @@ class Settings(BaseSettings):
     preview_wait_seconds: float = Field(
         default=60, ge=0, description="How long a preview request waits for its result."
     )
+
+    @property
+    def credential_grants_required(self) -> bool:
+        if self.require_credential_grants is not None:
+            return self.require_credential_grants
+        return self.environment == "production"
 
     @property
     def local_sources_allowed(self) -> bool:

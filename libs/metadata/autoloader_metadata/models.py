@@ -89,6 +89,21 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class CredentialGrant(Base):
+    """A credential reference (`env:NAME`, `file:/path`, `default`) a tenant's ingestions may
+    use. Where grants are required, an ingestion cannot name a credential its tenant was not
+    granted, so one tenant cannot read with another's keys."""
+
+    __tablename__ = "credential_grants"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    credential_ref: Mapped[str] = mapped_column(String(256), primary_key=True)
+    granted_by: Mapped[str | None] = mapped_column(String(128))
+    granted_at: Mapped[datetime] = now_column()
+
+
 class Ingestion(Base):
     __tablename__ = "ingestions"
     # created_at/updated_at come back with the INSERT or UPDATE (RETURNING), not a later SELECT.

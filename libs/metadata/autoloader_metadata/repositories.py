@@ -12,8 +12,9 @@ from typing import Any
 
 from autoloader_metadata.enums import ApiScope, IngestionStatus
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
-from autoloader_metadata.models import ApiKey, Ingestion, Tenant
-from sqlalchemy import select
+from autoloader_metadata.models import ApiKey, CredentialGrant, Ingestion, Tenant
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -132,6 +133,55 @@ class IngestionRepository:
 def new_key() -> str:
     """A fresh API key: al_<12 hex prefix, stored to find it>_<256 random bits>."""
     return f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(32)}"
+
+
+NO_GRANT_NEEDED = frozenset({"anonymous"})  # reads only what anyone may read
+
+
+class CredentialGrants:
+    """Which credential references each tenant's ingestions may use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def grant(self, tenant_id: uuid.UUID, reference: str, by: str | None) -> CredentialGrant:
+        """Idempotent: granting again keeps the first grant."""
+        TenantRepository(self.session).get(tenant_id)
+        self.session.execute(
+            insert(CredentialGrant)
+            .values(tenant_id=tenant_id, credential_ref=reference, granted_by=by)
+            .on_conflict_do_nothing()
+        )
+        found = self.session.get(CredentialGrant, (tenant_id, reference))
+        assert found is not None
+        return found
+
+    def revoke(self, tenant_id: uuid.UUID, reference: str) -> None:
+        removed = self.session.execute(
+            delete(CredentialGrant).where(
+                CredentialGrant.tenant_id == tenant_id,
+                CredentialGrant.credential_ref == reference,
+            )
+        )
+        if not getattr(removed, "rowcount", 0):
+            raise NotFound(f"credential {reference!r} is not granted to tenant {tenant_id}")
+
+    def of(self, tenant_id: uuid.UUID) -> list[CredentialGrant]:
+        TenantRepository(self.session).get(tenant_id)
+        return list(
+            self.session.scalars(
+                select(CredentialGrant)
+                .where(CredentialGrant.tenant_id == tenant_id)
+                .order_by(CredentialGrant.credential_ref)
+            )
+        )
+
+    def allows(self, tenant_id: uuid.UUID, reference: str | None) -> bool:
+        """`reference` None is the worker's own identity (`default`), which needs a grant."""
+        reference = (reference or "default").strip()
+        if reference in NO_GRANT_NEEDED:
+            return True
+        return self.session.get(CredentialGrant, (tenant_id, reference)) is not None
 
 
 def _insert(session: Session, row: object, conflict_message: str) -> None:

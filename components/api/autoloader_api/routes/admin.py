@@ -1,14 +1,16 @@
-"""/api/v1/tenants and /api/v1/api-keys: the operator's admin keys manage tenants and keys."""
+"""/api/v1/tenants and /api/v1/api-keys: the operator's admin keys manage tenants, their keys,
+and the credentials each tenant's ingestions may use."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
 
 from autoloader_metadata.errors import NotFound
 from autoloader_metadata.models import ApiKey, Tenant
-from autoloader_metadata.repositories import ApiKeyRepository, TenantRepository
-from fastapi import APIRouter, Response
+from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, TenantRepository
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from autoloader_api.auth import Admin
@@ -18,6 +20,9 @@ from autoloader_api.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
+    CredentialGrantCreate,
+    CredentialGrantOut,
+    CredentialRef,
     Page,
     Pagination,
     TenantCreate,
@@ -71,4 +76,41 @@ async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: Services
             raise NotFound(f"API key {key_id} does not exist")
         key.revoked_at = key.revoked_at or datetime.now(UTC)
         services.keys.forget(key.secret_hash)  # other API processes: within the cache's time
+    return Response(status_code=204)
+
+
+@router.get("/tenants/{tenant_id}/credential-grants", responses=errors(404, 422))
+async def list_credential_grants(
+    tenant_id: uuid.UUID, principal: Admin, services: ServicesDep
+) -> Page[CredentialGrantOut]:
+    with services.reads() as session:
+        grants = CredentialGrants(session).of(tenant_id)
+        items = [CredentialGrantOut.model_validate(g, from_attributes=True) for g in grants]
+    pagination = Pagination(limit=max(len(items), 1), offset=0, total=len(items))
+    return Page(items=items, pagination=pagination)
+
+
+@router.post("/tenants/{tenant_id}/credential-grants", status_code=201, responses=errors(404, 422))
+async def grant_credential(
+    tenant_id: uuid.UUID, body: CredentialGrantCreate, principal: Admin, services: ServicesDep
+) -> CredentialGrantOut:
+    """Lets the tenant's ingestions use a credential reference (idempotent)."""
+    with services.sessions.begin() as session:
+        grant = CredentialGrants(session).grant(tenant_id, body.credential_ref, principal.actor)
+        return CredentialGrantOut.model_validate(grant, from_attributes=True)
+
+
+@router.delete(
+    "/tenants/{tenant_id}/credential-grants", status_code=204, responses=errors(404, 422)
+)
+async def revoke_credential(
+    tenant_id: uuid.UUID,
+    credential_ref: Annotated[CredentialRef, Query()],
+    principal: Admin,
+    services: ServicesDep,
+) -> Response:
+    """Takes a grant back: ingestions that name the credential can no longer be created,
+    changed or previewed, and their runs stop at discovery with the reason."""
+    with services.sessions.begin() as session:
+        CredentialGrants(session).revoke(tenant_id, credential_ref)
     return Response(status_code=204)
