@@ -5,6 +5,8 @@ without the scope, and a tenant never reaches another tenant's ingestions, runs 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,6 +240,34 @@ def test_credentials_need_a_grant_where_the_operator_requires_them(
         )
         assert patch.status_code == 422, patch.text
         assert patch.json()["detail"][0]["loc"] == ["body", "source", "credential_ref"]
+
+        # An operator turning grants on grants what ingestions already use: a dry run first.
+        def grant_existing(*args: str) -> str:
+            done = subprocess.run(
+                [sys.executable, "-m", "autoloader_migrate.main", "grant-existing", *args],
+                env=locked.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        tenants = admin.get("/api/v1/tenants").json()["items"]
+        acme_name = next(t["name"] for t in tenants if t["id"] == acme_id)
+        planned = grant_existing("--dry-run")
+        assert f"would grant {reference} to {acme_name}" in planned, planned
+        assert "1 grants to make" in planned, planned
+        assert admin.get(url).json()["items"] == []
+        assert "1 grants made" in grant_existing()
+        assert [g["granted_by"] for g in admin.get(url).json()["items"]] == [
+            "migrate grant-existing"
+        ]
+        assert "0 grants made" in grant_existing()
+        again = acme.patch(
+            f"/api/v1/ingestions/{created.json()['id']}", json={"batch": {"max_files": 5}}
+        )
+        assert again.status_code == 200, again.text
 
         # Grants name a tenant that exists, and only admins manage them.
         unknown = f"/api/v1/tenants/{uuid.uuid4()}/credential-grants"

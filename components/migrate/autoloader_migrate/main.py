@@ -17,7 +17,7 @@ from autoloader_metadata.db import (
     short_lived_engine,
 )
 from autoloader_metadata.errors import DomainError
-from autoloader_metadata.repositories import ApiKeyRepository, new_key
+from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, new_key
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -96,6 +96,20 @@ def _bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _grant_existing(args: argparse.Namespace) -> int:
+    """Grants each tenant the credentials its live ingestions already name, so that turning
+    credential grants on (AUTOLOADER_REQUIRE_CREDENTIAL_GRANTS) stops nothing that ran before."""
+    with short_lived_engine(_database_url()) as engine, session_factory(engine).begin() as session:
+        grants = CredentialGrants(session)
+        missing = grants.in_use_ungranted()
+        for tenant_id, tenant_name, reference in missing:
+            print(f"{'would grant' if args.dry_run else 'granted'} {reference} to {tenant_name}")
+            if not args.dry_run:
+                grants.grant(tenant_id, reference, "migrate grant-existing")
+    print(f"{len(missing)} grants {'to make' if args.dry_run else 'made'}")
+    return 0
+
+
 def _new_api_key(args: argparse.Namespace) -> int:
     print(new_key())
     return 0
@@ -146,6 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     groups.add_parser(
         "bootstrap", help="install the first admin API key from AUTOLOADER_ADMIN_API_KEY"
     ).set_defaults(handler=_bootstrap)
+    granting = groups.add_parser(
+        "grant-existing",
+        help="grant each tenant the credentials its ingestions already use (before requiring grants)",
+    )
+    granting.add_argument("--dry-run", action="store_true", help="print, change nothing")
+    granting.set_defaults(handler=_grant_existing)
     groups.add_parser(
         "new-api-key", help="print a new random API key (to put in the admin key's Secret)"
     ).set_defaults(handler=_new_api_key)

@@ -13,7 +13,7 @@ from typing import Any
 from autoloader_metadata.enums import ApiScope, IngestionStatus
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
 from autoloader_metadata.models import ApiKey, CredentialGrant, Ingestion, Tenant
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -175,6 +175,28 @@ class CredentialGrants:
                 .order_by(CredentialGrant.credential_ref)
             )
         )
+
+    def in_use_ungranted(self) -> list[tuple[uuid.UUID, str, str]]:
+        """(tenant id, tenant name, reference) for each credential live ingestions name
+        without a grant: what turning grants on would stop."""
+        reference = func.coalesce(Ingestion.credential_ref, "default")
+        rows = self.session.execute(
+            select(Tenant.id, Tenant.name, reference)
+            .join(Ingestion, Ingestion.tenant_id == Tenant.id)
+            .outerjoin(
+                CredentialGrant,
+                (CredentialGrant.tenant_id == Tenant.id)
+                & (CredentialGrant.credential_ref == reference),
+            )
+            .where(
+                Ingestion.status != IngestionStatus.DELETED,
+                CredentialGrant.tenant_id.is_(None),
+                reference.not_in(NO_GRANT_NEEDED),
+            )
+            .distinct()
+            .order_by(Tenant.name, reference)
+        ).all()
+        return [(row[0], row[1], row[2]) for row in rows]
 
     def allows(self, tenant_id: uuid.UUID, reference: str | None) -> bool:
         """`reference` None is the worker's own identity (`default`), which needs a grant."""
