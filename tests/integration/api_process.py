@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from autoloader_metadata.repositories import new_key
-from prefect_workers import import_path
+from prefect_workers import WorkerProcess, import_path, wait_for
 from support import migrated_database
 
 
@@ -135,3 +135,24 @@ def ingestion_body(place: Any, table: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def finished_run(client: httpx.Client, run_id: str, worker: WorkerProcess) -> dict[str, Any]:
+    def done() -> dict[str, Any]:
+        """The run once it ended; empty (false) before."""
+        run = client.get(f"/api/v1/runs/{run_id}")
+        assert run.status_code == 200, run.text
+        body: dict[str, Any] = run.json()
+        ended = body["end_time"] and body["state"] in ("COMPLETED", "FAILED", "CRASHED")
+        return body if ended else {}
+
+    return wait_for(done, 180, f"run {run_id} to finish", every=1, context=worker.tail)
+
+
+def run_now(
+    client: httpx.Client, ingestion_id: str, worker: WorkerProcess, key: str | None = None
+) -> dict[str, Any]:
+    headers = {"Idempotency-Key": key} if key else {}
+    started = client.post(f"/api/v1/ingestions/{ingestion_id}/run", headers=headers)
+    assert started.status_code == 202, started.text
+    return finished_run(client, started.json()["run_id"], worker)

@@ -6,13 +6,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from api_process import ApiProcess, api_environment, ingestion_body
+from api_process import ApiProcess, api_environment, finished_run, ingestion_body, run_now
 from autoloader_orchestration.deployments import Deployments
-from prefect_workers import WorkerProcess, wait_for
+from prefect_workers import WorkerProcess
 from pyspark.sql import SparkSession
 from stores import Place, new_place
 from support import StackFactory, prefect_call
@@ -69,27 +67,6 @@ def table_ids(spark: SparkSession, table: str) -> list[int]:
     name = f"lake.it_api.{table}"
     spark.catalog.refreshTable(name)
     return sorted(row.id for row in spark.table(name).select("id").collect())
-
-
-def finished_run(client: httpx.Client, run_id: str, worker: WorkerProcess) -> dict[str, Any]:
-    def done() -> dict[str, Any]:
-        """The run once it ended; empty (false) before."""
-        run = client.get(f"/api/v1/runs/{run_id}")
-        assert run.status_code == 200, run.text
-        body: dict[str, Any] = run.json()
-        ended = body["end_time"] and body["state"] in ("COMPLETED", "FAILED", "CRASHED")
-        return body if ended else {}
-
-    return wait_for(done, 180, f"run {run_id} to finish", every=1, context=worker.tail)
-
-
-def run_now(
-    client: httpx.Client, ingestion_id: str, worker: WorkerProcess, key: str | None = None
-) -> dict[str, Any]:
-    headers = {"Idempotency-Key": key} if key else {}
-    started = client.post(f"/api/v1/ingestions/{ingestion_id}/run", headers=headers)
-    assert started.status_code == 202, started.text
-    return finished_run(client, started.json()["run_id"], worker)
 
 
 def test_a_day_with_the_api(

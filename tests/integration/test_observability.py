@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from api_process import ApiProcess, api_environment, ingestion_body
+from api_process import ApiProcess, api_environment, free_port, ingestion_body, run_now
 from prefect_workers import WorkerProcess, wait_for
 from stores import Place, new_place
 from support import StackFactory
@@ -72,12 +71,6 @@ def value(exposition: str, name: str, **labels: str) -> float | None:
         if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
             return float(line.rsplit(" ", 1)[1])
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -153,15 +146,7 @@ def test_every_metric_the_dashboard_and_alerts_use_is_emitted(
     created = client.post("/api/v1/ingestions", json=body)
     assert created.status_code == 201, created.text
     ingestion_id = created.json()["id"]
-    started = client.post(f"/api/v1/ingestions/{ingestion_id}/run")
-    assert started.status_code == 202, started.text
-    run_id = started.json()["run_id"]
-
-    def finished() -> dict[str, object]:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        return run if run["end_time"] and run["state"] in ("COMPLETED", "FAILED", "CRASHED") else {}
-
-    run = wait_for(finished, 180, "the run", every=1, context=worker.tail)
+    run = run_now(client, ingestion_id, worker)
     assert (run["files_loaded"], run["files_failed"]) == (1, 1), run
 
     worker_url = f"http://127.0.0.1:{metrics_port}/metrics"
@@ -218,15 +203,7 @@ def test_a_run_stops_when_its_credential_grant_is_revoked(
     revoked = admin.delete(grants, params={"credential_ref": place.credential_ref})
     assert revoked.status_code == 204, revoked.text
 
-    started = client.post(f"/api/v1/ingestions/{created.json()['id']}/run")
-    assert started.status_code == 202, started.text
-    run_id = started.json()["run_id"]
-
-    def finished() -> dict[str, object]:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        return run if run["end_time"] and run["state"] in ("COMPLETED", "FAILED", "CRASHED") else {}
-
-    run = wait_for(finished, 180, "the run", every=1, context=worker.tail)
+    run = run_now(client, created.json()["id"], worker)
     assert run["state"] == "FAILED", run
     assert "not granted" in str(run["message"]), run
     assert run["files_loaded"] == 0
