@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from api_process import ApiProcess, api_environment, finished_run, ingestion_body, run_now
+from autoloader_metadata.db import make_engine
 from autoloader_orchestration.deployments import Deployments
 from prefect_workers import WorkerProcess
 from pyspark.sql import SparkSession
+from sqlalchemy import text
 from stores import Place, new_place
 from support import StackFactory, prefect_call
 
@@ -206,3 +208,66 @@ def test_no_half_made_ingestion_when_prefect_is_down(
     assert "nothing was changed" in answer.json()["detail"]
     assert client.get("/api/v1/ingestions").json()["pagination"]["total"] == 0
     down.stop()
+
+
+def test_a_row_changed_by_another_writer_is_answered_as_it_now_stands(
+    api: ApiProcess, environment: dict[str, str], place: Place
+) -> None:
+    """Pages serve each row's stored document, which a trigger keeps whoever changes the row
+    (here plain SQL, as a tool or an operator would); a single read builds it afresh."""
+    _, key = api.tenant(scopes=("write",))
+    client = api.client(key)
+    created = client.post(
+        "/api/v1/ingestions", json=ingestion_body(place, "elsewhere", name="elsewhere")
+    )
+    assert created.status_code == 201, created.text
+    ingestion_id = created.json()["id"]
+
+    engine = make_engine(environment["AUTOLOADER_DATABASE_URL"], pool_size=1)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE ingestions SET status = 'paused', schedule_cron = '7 3 * * *',"
+                " updated_by = 'operator' WHERE id = :id"
+            ),
+            {"id": ingestion_id},
+        )
+    engine.dispose()
+
+    [listed] = client.get("/api/v1/ingestions", params={"name": "elsewhere"}).json()["items"]
+    one = client.get(f"/api/v1/ingestions/{ingestion_id}").json()
+    assert (listed["status"], listed["schedule"]["cron"], listed["updated_by"]) == (
+        "paused",
+        "7 3 * * *",
+        "operator",
+    )
+    assert listed["file_counts"] is None and one["file_counts"] == {}
+    assert {**listed, "file_counts": {}} == one
+
+
+def test_reads_carry_on_when_postgres_drops_the_api_connections(
+    api: ApiProcess, environment: dict[str, str]
+) -> None:
+    """A restarted or failed-over PostgreSQL leaves dead connections in the API's pools; the
+    next reads answer all the same."""
+    _, key = api.tenant(scopes=("read",))
+    client = api.client(key)
+    assert client.get("/api/v1/ingestions").status_code == 200
+
+    engine = make_engine(environment["AUTOLOADER_DATABASE_URL"], pool_size=1)
+    with engine.connect() as connection:
+        dropped = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert dropped >= 1
+
+    for _ in range(5):
+        answer = client.get("/api/v1/ingestions")
+        if answer.status_code != 200:
+            api.stop()
+            raise AssertionError(api.tail())
+    assert api.client().get("/ready").status_code == 200

@@ -29,13 +29,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = Services.of(settings or get_settings())
         app.state.services = services
+        await services.open()
         async with services.prefect:
             # The imports (Prefect's above all) leave ~1M long-lived objects; a full collection
             # walking them paused requests for tens of ms. Frozen, collections skip them.
             gc.collect()
             gc.freeze()
             yield
-        services.engine.dispose()
+        await services.close()
 
     app = FastAPI(
         title="Autoloader", version=__version__, description=DESCRIPTION, lifespan=lifespan

@@ -1,89 +1,81 @@
-"""Ingestions as the API answers them (the IngestionOut schema), built as JSON by PostgreSQL.
+"""Ingestions as the API answers them (the IngestionOut schema): JSON made by PostgreSQL.
 
-A page of ingestions is one query whose text goes to the client unchanged: decoding the JSONB
-columns, nesting them and encoding the result in Python, or building the query as SQLAlchemy
-expressions per request, cost more than running it. The layout follows mapping.spec_of, which
-the PATCH path reads; an integration test compares the two.
+The layout is the SQL function `ingestion_document` (migration 0007), and each row keeps its
+document up to date through a trigger; a page of ingestions is one query for stored text that
+goes to the client unchanged. Building the JSON per request (in Python, or in SQL for every
+row of a page) cost more than everything else the list did. The layout follows
+mapping.spec_of, which the PATCH path reads; an integration test compares the two.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from asyncpg import Pool
+from autoloader_metadata.db import read
 from autoloader_metadata.errors import NotFound
-from sqlalchemy import TextClause, text
-from sqlalchemy.orm import Session
 
-from autoloader_api.mapping import CORRUPT_OPTION
-
-_UTC = """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-# The JSON text of ingestion row `i`; {file_counts} is an expression (or null).
-_DOCUMENT = f"""
-json_build_object(
-  'id', i.id, 'name', i.name, 'status', i.status,
-  'source', json_build_object(
-    'uri', i.source_uri, 'glob', i.source_glob, 'credential_ref', i.credential_ref,
-    'min_file_age_seconds', i.min_file_age_seconds,
-    'max_file_age_seconds', i.max_file_age_seconds,
-    'start_date', {_UTC.format("i.start_date")},
-    'rewritten_files', i.rewritten_file_policy, 'listing_mode', i.listing_mode,
-    'full_listing_every', i.full_listing_every),
-  'format', json_build_object(
-    'type', i.format, 'options', i.format_options - '{CORRUPT_OPTION}',
-    'schema_ddl', i.schema_ddl, 'schema_evolution', i.schema_evolution,
-    'corrupt_records', coalesce(i.format_options ->> '{CORRUPT_OPTION}', 'keep')),
-  'destination', json_build_object(
-    'catalog', i.destination_catalog, 'namespace', i.destination_namespace,
-    'table', i.destination_table, 'partitioning', i.partitioning,
-    'properties', i.table_properties),
-  'schedule', json_build_object('cron', i.schedule_cron, 'timezone', i.schedule_timezone),
-  'batch', json_build_object(
-    'max_files', i.max_files_per_batch, 'max_bytes', i.max_bytes_per_batch),
-  'work_queue', i.work_queue_override, 'cluster', i.cluster,
-  'deployment_id', i.prefect_deployment_id,
-  'created_at', {_UTC.format("i.created_at")}, 'updated_at', {_UTC.format("i.updated_at")},
-  'created_by', i.created_by, 'updated_by', i.updated_by,
-  'file_counts', {{file_counts}}
-)::text"""
-
-_FILE_COUNTS = """coalesce(
+# One ingestion, afresh, with its files counted by status.
+_ONE = """
+SELECT ingestion_document(i, coalesce(
   (SELECT json_object_agg(status, n)
    FROM (SELECT status, count(*) AS n FROM files WHERE ingestion_id = i.id GROUP BY status) s),
-  '{}'::json)"""
+  '{}'::json))
+FROM ingestions i WHERE i.id = $1 AND i.tenant_id = $2 AND i.status <> 'deleted'
+"""
 
-_ONE = text(
-    f"SELECT {_DOCUMENT.format(file_counts=_FILE_COUNTS)} FROM ingestions i"
-    " WHERE i.id = :id AND i.tenant_id = :tenant AND i.status <> 'deleted'"
-)
+
+@dataclass(frozen=True)
+class PageFilter:
+    """Which of a tenant's live ingestions a page lists: those of a status, with a name
+    matching a LIKE pattern, or all."""
+
+    status: str | None = None
+    name_pattern: str | None = None
+
+    def sql(self) -> str:
+        """A page by name (the unique live-name index) of stored documents, and the count
+        of all that match. Parameters: tenant, limit, offset, then the filters."""
+        where, position = "tenant_id = $1 AND status <> 'deleted'", 4
+        if self.status is not None:
+            where += f" AND status = ${position}"
+            position += 1
+        if self.name_pattern is not None:
+            where += f" AND name ILIKE ${position} ESCAPE '\\'"
+        return _page_sql(where)
+
+    def arguments(self) -> list[object]:
+        return [v for v in (self.status, self.name_pattern) if v is not None]
 
 
 @lru_cache(maxsize=4)
-def page_query(by_status: bool, by_name: bool) -> TextClause:
-    """A page of a tenant's live ingestions by name (an index scan on the unique live-name
-    index), JSON built for the page's rows only, and the count of all that match.
-    Parameters: tenant, limit, offset, and status or name (a LIKE pattern) when filtered."""
-    where = "tenant_id = :tenant AND status <> 'deleted'"
-    if by_status:
-        where += " AND status = :status"
-    if by_name:
-        where += " AND name ILIKE :name ESCAPE '\\'"
-    return text(
-        f"""
-        SELECT {_DOCUMENT.format(file_counts="null")} AS document,
-               (SELECT count(*) FROM ingestions WHERE {where}) AS total
-        FROM (SELECT * FROM ingestions WHERE {where}
-              ORDER BY name LIMIT :limit OFFSET :offset) i
-        ORDER BY i.name
+def _page_sql(where: str) -> str:
+    return f"""
+        SELECT document, (SELECT count(*) FROM ingestions WHERE {where}) AS total
+        FROM ingestions WHERE {where}
+        ORDER BY name LIMIT $2 OFFSET $3
         """
-    )
 
 
-def document_by_id(session: Session, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> str:
+async def document_by_id(pool: Pool, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> str:
     """The tenant's ingestion as JSON, with its files counted by status."""
-    found: Any = session.scalar(_ONE, {"id": ingestion_id, "tenant": tenant_id})
+    found: Any = await read(pool, lambda p: p.fetchval(_ONE, ingestion_id, tenant_id))
     if found is None:
         raise NotFound(f"ingestion {ingestion_id} does not exist")
     return str(found)
+
+
+async def page_of_documents(
+    pool: Pool, tenant_id: uuid.UUID, limit: int, offset: int, where: PageFilter
+) -> tuple[list[str], int]:
+    """The page's ingestions as JSON, and how many match in all."""
+    sql, extra = where.sql(), where.arguments()
+    rows = await read(pool, lambda p: p.fetch(sql, tenant_id, limit, offset, *extra))
+    count = rows[0]["total"] if rows else 0
+    if not rows and offset > 0:  # past the last page: no row brought the count
+        first = await read(pool, lambda p: p.fetchrow(sql, tenant_id, 1, 0, *extra))
+        count = first["total"] if first else 0
+    return [row["document"] for row in rows], count

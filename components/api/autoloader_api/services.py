@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from autoloader_metadata.db import make_engine, session_factory
+import asyncpg
+from autoloader_metadata.db import make_engine, open_read_pool, session_factory
 from autoloader_orchestration.previews import Previews
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.scheduling import Orchestrator
@@ -31,18 +32,21 @@ class Services:
     previews: Previews
     reach: ReachPolicy
     keys: KeyCache
+    # The hot reads (ingestions' JSON) on asyncpg; opened in the event loop, by open().
+    documents: asyncpg.Pool = field(init=False)
     _pool_ready: bool = False
     _pool_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def of(cls, settings: Settings) -> Services:
-        engine = make_engine(settings.database_url.get_secret_value(), pool_size=20)
+        url = settings.database_url.get_secret_value()
+        engine = make_engine(url, pool_size=10)
         prefect = PrefectClient(settings.prefect_api_url)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
             reads=session_factory(engine.execution_options(isolation_level="AUTOCOMMIT")),
+            sessions=session_factory(engine),
             prefect=prefect,
             orchestrator=Orchestrator(prefect, settings),
             previews=Previews(prefect, settings),
@@ -60,6 +64,13 @@ class Services:
                     self.prefect, self.settings.work_pool, QueueNames.of(self.settings)
                 )
                 self._pool_ready = True
+
+    async def open(self) -> None:
+        self.documents = await open_read_pool(self.settings.database_url.get_secret_value())
+
+    async def close(self) -> None:
+        await self.documents.close()
+        self.engine.dispose()
 
     @property
     def queue_names(self) -> list[str]:

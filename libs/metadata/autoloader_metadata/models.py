@@ -173,6 +173,9 @@ class Ingestion(Base):
     updated_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    # The row as the API answers it (JSON text), kept by a trigger on every insert and update
+    # (migration 0007). For SQL that serves pages; deferred, and stale on an ORM object.
+    document: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     tenant: Mapped[Tenant] = relationship()
 

@@ -10,7 +10,8 @@ from autoloader_api.schemas import ErrorOut
 from autoloader_api.services import Services
 
 
-def services_of(request: Request) -> Services:
+async def services_of(request: Request) -> Services:
+    """async: a plain function would cost every request a trip through the threadpool."""
     services: Services = request.app.state.services
     return services
 

@@ -12,7 +12,7 @@ from autoloader_metadata.models import Ingestion
 from fastapi import APIRouter, Header, Query, Response
 
 from autoloader_api.auth import Reader, Writer
-from autoloader_api.documents import document_by_id, page_query
+from autoloader_api.documents import PageFilter, document_by_id, page_of_documents
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors, json_text
 from autoloader_api.schemas import (
@@ -44,7 +44,7 @@ async def create_ingestion(
 ) -> Response:
     """Stores the ingestion and creates its deployment, together or not at all."""
     row = await IngestionOps(services, principal).create(body)
-    return _answer(
+    return await _answer(
         services, row, status_code=201, headers={"Location": f"{router.prefix}/{row.id}"}
     )
 
@@ -62,29 +62,19 @@ async def list_ingestions(
         str | None, Query(max_length=128, pattern=NO_NUL, description="Only names containing this.")
     ] = None,
 ) -> Response:
-    params: dict[str, object] = {"tenant": principal.tenant_id, "limit": limit, "offset": offset}
-    if status is not None:
-        params["status"] = status
-    if name:
-        params["name"] = f"%{like_escape(name)}%"
-    page = page_query(status is not None, bool(name))
-    with services.reads() as session:
-        rows = session.execute(page, params).all()
-        count = rows[0].total if rows else 0
-        if not rows and offset > 0:  # past the last page: the count comes with the first row
-            first = session.execute(page, {**params, "limit": 1, "offset": 0}).first()
-            count = first.total if first else 0
+    where = PageFilter(status, f"%{like_escape(name)}%" if name else None)
+    documents, count = await page_of_documents(
+        services.documents, principal.tenant_id, limit, offset, where
+    )
     pagination = json.dumps({"limit": limit, "offset": offset, "total": count})
-    items = ",".join(row.document for row in rows)
-    return json_text(f'{{"items":[{items}],"pagination":{pagination}}}')
+    return json_text(f'{{"items":[{",".join(documents)}],"pagination":{pagination}}}')
 
 
 @router.get("/{ingestion_id}", response_model=IngestionOut, responses=errors())
 async def get_ingestion(
     ingestion_id: uuid.UUID, principal: Reader, services: ServicesDep
 ) -> Response:
-    with services.reads() as session:
-        return json_text(document_by_id(session, principal.tenant_id, ingestion_id))
+    return json_text(await document_by_id(services.documents, principal.tenant_id, ingestion_id))
 
 
 @router.patch("/{ingestion_id}", response_model=IngestionOut, responses=errors(409, 422, 503))
@@ -93,7 +83,9 @@ async def update_ingestion(
 ) -> Response:
     """Changes only the fields given; the deployment follows in the same unit of work."""
     patch = body.model_dump(exclude_unset=True)
-    return _answer(services, await IngestionOps(services, principal).update(ingestion_id, patch))
+    return await _answer(
+        services, await IngestionOps(services, principal).update(ingestion_id, patch)
+    )
 
 
 @router.patch("/{ingestion_id}/schedule", response_model=IngestionOut, responses=errors(422, 503))
@@ -101,7 +93,9 @@ async def change_schedule(
     ingestion_id: uuid.UUID, body: ScheduleSpec, principal: Writer, services: ServicesDep
 ) -> Response:
     patch = {"schedule": body.model_dump()}
-    return _answer(services, await IngestionOps(services, principal).update(ingestion_id, patch))
+    return await _answer(
+        services, await IngestionOps(services, principal).update(ingestion_id, patch)
+    )
 
 
 @router.patch("/{ingestion_id}/work-queue", response_model=IngestionOut, responses=errors(422, 503))
@@ -109,7 +103,9 @@ async def change_work_queue(
     ingestion_id: uuid.UUID, body: WorkQueueChange, principal: Writer, services: ServicesDep
 ) -> Response:
     patch = {"work_queue": body.work_queue}
-    return _answer(services, await IngestionOps(services, principal).update(ingestion_id, patch))
+    return await _answer(
+        services, await IngestionOps(services, principal).update(ingestion_id, patch)
+    )
 
 
 @router.post("/{ingestion_id}/pause", response_model=IngestionOut, responses=errors(503))
@@ -118,7 +114,7 @@ async def pause_ingestion(
 ) -> Response:
     """Stops scheduled runs (those already scheduled ahead are removed)."""
     ops = IngestionOps(services, principal)
-    return _answer(services, await ops.set_status(ingestion_id, IngestionStatus.PAUSED))
+    return await _answer(services, await ops.set_status(ingestion_id, IngestionStatus.PAUSED))
 
 
 @router.post("/{ingestion_id}/resume", response_model=IngestionOut, responses=errors(503))
@@ -126,7 +122,7 @@ async def resume_ingestion(
     ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep
 ) -> Response:
     ops = IngestionOps(services, principal)
-    return _answer(services, await ops.set_status(ingestion_id, IngestionStatus.ACTIVE))
+    return await _answer(services, await ops.set_status(ingestion_id, IngestionStatus.ACTIVE))
 
 
 @router.delete("/{ingestion_id}", status_code=204, responses=errors(503))
@@ -154,12 +150,12 @@ async def run_ingestion(
     )
 
 
-def _answer(
+async def _answer(
     services: Services,
     row: Ingestion,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
     """The ingestion as it now stands, read back after its change committed."""
-    with services.reads() as session:
-        return json_text(document_by_id(session, row.tenant_id, row.id), status_code, headers)
+    document = await document_by_id(services.documents, row.tenant_id, row.id)
+    return json_text(document, status_code, headers)

@@ -6,7 +6,6 @@ import asyncio
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from autoloader_api.routes.common import ServicesDep
 from autoloader_api.schemas import Health, Readiness
@@ -26,8 +25,9 @@ async def ready(services: ServicesDep, response: Response) -> Readiness:
     """The metadata database and Prefect both answer."""
     database = "ok"
     try:
-        with services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        await asyncio.wait_for(services.documents.fetchval("SELECT 1"), 5)
+    except TimeoutError:
+        database = "unavailable: no answer within 5 s"
     except Exception as error:  # any failure means not ready
         database = f"unavailable: {type(error).__name__}"
     try:
