@@ -27,7 +27,13 @@ def free_port() -> int:
 
 
 class ApiProcess:
-    def __init__(self, env: Mapping[str, str], log: Path, ready_path: str = "/ready") -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log: Path,
+        ready_path: str = "/ready",
+        args: Sequence[str] = (),
+    ) -> None:
         self.port = free_port()
         self.admin_key = new_key()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -50,7 +56,7 @@ class ApiProcess:
         assert self.admin_key not in bootstrap.stdout + bootstrap.stderr  # never printed
         self._out = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autoloader_api.main"],
+            [sys.executable, "-m", "autoloader_api.main", *args],
             env=self.env,
             stdout=self._out,
             stderr=subprocess.STDOUT,

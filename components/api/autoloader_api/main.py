@@ -9,6 +9,7 @@ import uvicorn
 from autoloader_metadata.db import check_ready, short_lived_engine
 from autoloader_metadata.errors import DatabaseUnavailable, SchemaOutOfDate
 
+from autoloader_api import serving
 from autoloader_api.app import create_app
 from autoloader_core.settings import get_settings
 
@@ -39,15 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     preflight(settings.database_url.get_secret_value())
-    if args.workers > 1:  # uvicorn starts each process from the app's import path
-        uvicorn.run(
-            "autoloader_api.app:create_app",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-        )
+    if args.workers > 1:
+        serving.serve(args.host, args.port, args.workers, args.log_level)
     else:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
 
