@@ -185,7 +185,9 @@ async def load(
     return latencies, len(latencies) / (time.monotonic() - began)
 
 
-async def creates(base: str, key: str, count: int, concurrency: int = 1) -> list[float]:
+async def creates(
+    base: str, key: str, count: int, prefix: str = "created", concurrency: int = 1
+) -> list[float]:
     latencies: list[float] = []
     semaphore = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(
@@ -194,10 +196,10 @@ async def creates(base: str, key: str, count: int, concurrency: int = 1) -> list
 
         async def create(n: int) -> None:
             body: dict[str, Any] = {
-                "name": f"created-{n:05}",
+                "name": f"{prefix}-{n:05}",
                 "source": {"uri": f"s3://landing/created/{n}/", "credential_ref": "env:LANDING"},
                 "format": {"type": "json"},
-                "destination": {"catalog": "lake", "namespace": "bench", "table": f"c_{n}"},
+                "destination": {"catalog": "lake", "namespace": "bench", "table": f"{prefix}_{n}"},
                 "schedule": {"cron": f"{n % 60} * * * *"},
             }
             async with semaphore:
@@ -234,6 +236,7 @@ def main() -> None:
             health, _ = asyncio.run(load(base, key, paths["health"], seconds))
             listed, rps = asyncio.run(load(base, key, paths["list"], seconds))
             got, get_rps = asyncio.run(load(base, key, paths["get"], seconds))
+            asyncio.run(creates(base, key, 1, prefix="warmup"))  # the pool and queues made
             made = asyncio.run(creates(base, key, created))
         finally:
             api.terminate()
