@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from autoloader_metadata.db import read
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -25,11 +26,11 @@ async def ready(services: ServicesDep, response: Response) -> Readiness:
     """The metadata database and Prefect both answer."""
     database = "ok"
     try:
-        await asyncio.wait_for(services.documents.fetchval("SELECT 1"), 5)
+        await asyncio.wait_for(read(services.documents, lambda pool: pool.fetchval("SELECT 1")), 5)
     except TimeoutError:
         database = "unavailable: no answer within 5 s"
-    except Exception as error:  # any failure means not ready
-        database = f"unavailable: {type(error).__name__}"
+    except Exception as error:  # any failure means not ready; say what failed underneath
+        database = f"unavailable: {type(error.__cause__ or error).__name__}"
     try:
         failure = await asyncio.wait_for(services.prefect.api_healthcheck(), 5)
         prefect = "ok" if failure is None else f"unavailable: {type(failure).__name__}"
