@@ -233,7 +233,7 @@ def main() -> None:
             }
             for path in paths.values():  # warm up: the steady state is what is measured
                 asyncio.run(load(base, key, path, 1))
-            health, _ = asyncio.run(load(base, key, paths["health"], seconds))
+            health, health_rps = asyncio.run(load(base, key, paths["health"], seconds))
             listed, rps = asyncio.run(load(base, key, paths["list"], seconds))
             got, get_rps = asyncio.run(load(base, key, paths["get"], seconds))
             asyncio.run(creates(base, key, 1, prefix="warmup"))  # the pool and queues made
@@ -251,7 +251,7 @@ def main() -> None:
         f"RESULT api list_p50_ms={percentile(listed, 0.5):.1f} "
         f"list_p99_ms={percentile(listed, 0.99):.1f} get_p99_ms={percentile(got, 0.99):.1f} "
         f"create_p95_ms={percentile(made, 0.95):.1f} rps={rps:.0f} "
-        f"baseline_health_p99_ms={percentile(health, 0.99):.1f} "
+        f"baseline_health_p99_ms={percentile(health, 0.99):.1f} baseline_health_rps={health_rps:.0f} "
         f"list_ratio={percentile(health, 0.99) / percentile(listed, 0.99):.2f}"
     )
 
