@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from asyncpg import Pool
-from autoloader_metadata.db import read
 from autoloader_metadata.errors import NotFound
+from autoloader_metadata.reads import read
 
 # One ingestion, afresh, with its files counted by status.
 _ONE = """

@@ -7,7 +7,8 @@ import asyncio
 from dataclasses import dataclass, field
 
 import asyncpg
-from autoloader_metadata.db import make_engine, open_read_pool, session_factory
+from autoloader_metadata.db import make_engine, session_factory
+from autoloader_metadata.reads import open_read_pool
 from autoloader_orchestration.previews import Previews
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.scheduling import Orchestrator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from autoloader_metadata.db import read
+from autoloader_metadata.reads import read
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
