@@ -15,6 +15,8 @@ from pathlib import Path
 
 import containers
 import pytest
+from api_process import ApiProcess
+from stores import Place, new_place
 from support import StackFactory
 
 from autoloader_devstack import stack
@@ -71,3 +73,19 @@ def prefect_settings(
     os.environ["PREFECT_API_URL"] = settings["PREFECT_API_URL"]
     os.environ["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
     return settings
+
+
+# For modules that define `stack` (with S3) and, for the API, `environment`; a module that
+# defines its own `place` or `api` uses that instead.
+@pytest.fixture(scope="module")
+def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
+    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
+
+
+@pytest.fixture(scope="module")
+def api(
+    environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiProcess]:
+    process = ApiProcess(environment, tmp_path_factory.mktemp("api") / "api.log")
+    yield process
+    process.stop()

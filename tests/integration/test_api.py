@@ -14,7 +14,7 @@ from autoloader_orchestration.deployments import Deployments
 from prefect_workers import WorkerProcess
 from pyspark.sql import SparkSession
 from sqlalchemy import text
-from stores import Place, new_place
+from stores import Place
 from support import StackFactory, prefect_call
 
 from autoloader_api.schemas import IngestionCreate
@@ -31,22 +31,8 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
-    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
-
-
-@pytest.fixture(scope="module")
 def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
     return api_environment(stack, "it_api", **place.environ, AUTOLOADER_TASK_RETRIES="0")
-
-
-@pytest.fixture(scope="module")
-def api(
-    environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiProcess]:
-    process = ApiProcess(environment, tmp_path_factory.mktemp("api") / "api.log")
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from api_process import ApiProcess, api_environment, ingestion_body
-from stores import Place, new_place
+from stores import Place
 from support import StackFactory
 
 from autoloader_api.app import create_app
@@ -56,11 +56,6 @@ FOREIGN: dict[tuple[str, str], Any] = {
 @pytest.fixture(scope="module")
 def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
     return services("prefect", "s3")
-
-
-@pytest.fixture(scope="module")
-def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
-    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
 
 
 @pytest.fixture(scope="module")

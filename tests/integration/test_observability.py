@@ -16,7 +16,7 @@ import pytest
 import yaml
 from api_process import ApiProcess, api_environment, free_port, ingestion_body, run_now
 from prefect_workers import WorkerProcess, wait_for
-from stores import Place, new_place
+from stores import Place
 from support import StackFactory
 
 CHART = Path("charts/autoloader")
@@ -79,11 +79,6 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 
 
 @pytest.fixture(scope="module")
-def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
-    return new_place("s3", stack, tmp_path_factory.mktemp("place"))
-
-
-@pytest.fixture(scope="module")
 def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
     return api_environment(
         stack,
@@ -92,15 +87,6 @@ def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
         AUTOLOADER_TASK_RETRIES="0",
         AUTOLOADER_REQUIRE_CREDENTIAL_GRANTS="true",
     )
-
-
-@pytest.fixture(scope="module")
-def api(
-    environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiProcess]:
-    process = ApiProcess(environment, tmp_path_factory.mktemp("api") / "api.log")
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")
