@@ -49,8 +49,11 @@ def without(pids: list[int], gone: int) -> list[int]:
     return pids if gone not in pids else []
 
 
-def connections_held(pid: int, port: int) -> int:
-    """How many established TCP connections to `port` process `pid` holds."""
+ESTABLISHED, LISTEN = "01", "0A"  # socket states in /proc/net/tcp
+
+
+def connections_held(pid: int, port: int, state: str = ESTABLISHED) -> int:
+    """How many TCP sockets on `port` in `state` process `pid` holds."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -64,7 +67,7 @@ def connections_held(pid: int, port: int) -> int:
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            if local_port == port and fields[3] == state and fields[9] in inodes:
                 held += 1
     return held
 
@@ -83,6 +86,11 @@ def test_two_processes_share_the_connections_and_one_that_dies_is_replaced(
     api = ApiProcess(environment, tmp_path / "api.log", args=("--workers", "2"))
     try:
         first, second = wait_for(lambda: serving(api, 2), 30, "two serving processes")
+        wait_for(  # /ready answered from one; the other may still be starting
+            lambda: all(connections_held(pid, api.port, LISTEN) for pid in (first, second)),
+            60,
+            "both processes listening",
+        )
         for _ in range(40):  # keep-alive clients, as a load generator or a proxy holds them
             client = socket.create_connection(("127.0.0.1", api.port), timeout=10)
             client.sendall(b"GET /health HTTP/1.1\r\nHost: api\r\n\r\n")
