@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from asyncpg import Pool
 from autoloader_metadata.errors import NotFound
-from autoloader_metadata.reads import read
+from autoloader_metadata.reads import ReadPool, read
 
 # One ingestion, afresh, with its files counted by status.
 _ONE = """
@@ -60,7 +59,7 @@ def _page_sql(where: str) -> str:
         """
 
 
-async def document_by_id(pool: Pool, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> str:
+async def document_by_id(pool: ReadPool, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> str:
     """The tenant's ingestion as JSON, with its files counted by status."""
     found: Any = await read(pool, lambda p: p.fetchval(_ONE, ingestion_id, tenant_id))
     if found is None:
@@ -69,7 +68,7 @@ async def document_by_id(pool: Pool, tenant_id: uuid.UUID, ingestion_id: uuid.UU
 
 
 async def page_of_documents(
-    pool: Pool, tenant_id: uuid.UUID, limit: int, offset: int, where: PageFilter
+    pool: ReadPool, tenant_id: uuid.UUID, limit: int, offset: int, where: PageFilter
 ) -> tuple[list[str], int]:
     """The page's ingestions as JSON, and how many match in all."""
     sql, extra = where.sql(), where.arguments()

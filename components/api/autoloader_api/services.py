@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import asyncpg
 from autoloader_metadata.db import make_engine, session_factory
-from autoloader_metadata.reads import open_read_pool
+from autoloader_metadata.reads import ReadPool, open_read_pool
 from autoloader_orchestration.previews import Previews
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.scheduling import Orchestrator
@@ -34,7 +33,7 @@ class Services:
     reach: ReachPolicy
     keys: KeyCache
     # The hot reads (ingestions' JSON) on asyncpg; opened in the event loop, by open().
-    documents: asyncpg.Pool = field(init=False)
+    documents: ReadPool = field(init=False)
     _pool_ready: bool = False
     _pool_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
