@@ -133,6 +133,8 @@ def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None
         ).json()
         assert admin.delete(f"/api/v1/api-keys/{keys['id']}").status_code == 204
     revoked = keys["key"]
+    # A live key's prefix with another secret: found by its prefix, refused on its hash.
+    forged = "_".join(read_key.split("_", 2)[:2]) + "_" + "y" * 43
     ids = {
         "ingestion_id": str(uuid.uuid4()),
         "run_id": str(uuid.uuid4()),
@@ -143,7 +145,7 @@ def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None
     for method, template in OPERATIONS:
         path = path_of(template, ids)
         what = f"{method} {template}"
-        for key in (None, "al_000000000000_" + "x" * 43, "not-a-key", revoked):
+        for key in (None, "al_000000000000_" + "x" * 43, "not-a-key", revoked, forged):
             headers = {"Authorization": f"Bearer {key}"} if key else {}
             answer = httpx.request(method, api.base_url + path, headers=headers, timeout=30)
             assert answer.status_code == 401, f"{what} with key {key!r}: {answer.status_code}"

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from autoloader_metadata.enums import ApiScope
-from autoloader_metadata.repositories import ApiKeyRepository
+from autoloader_metadata.reads import ReadPool, read
+from autoloader_metadata.repositories import key_prefix, secret_matches
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -65,6 +66,25 @@ def _digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
+_LIVE_KEY = """
+SELECT id, tenant_id, name, secret_hash, scopes FROM api_keys
+WHERE prefix = $1 AND revoked_at IS NULL
+"""
+
+
+async def _look_up(reads: ReadPool, plaintext: str) -> Principal | None:
+    """The live key presented, read on the event loop's own pool: a cache miss does not hold
+    up the process's other requests (nor, with the database down, stall them all)."""
+    prefix = key_prefix(plaintext)
+    if prefix is None:
+        return None
+    row = await read(reads, lambda pool: pool.fetchrow(_LIVE_KEY, prefix))
+    if row is None or not secret_matches(row["secret_hash"], plaintext):
+        return None
+    scopes = frozenset(ApiScope(s) for s in row["scopes"])
+    return Principal(row["tenant_id"], row["id"], row["name"], scopes)
+
+
 def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency: the caller's key, which must hold `scope` (or a higher one)."""
 
@@ -81,17 +101,13 @@ def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
         services = request.app.state.services
         found: Principal | None = services.keys.get(credentials.credentials)
         if found is None:
-            with services.reads() as session:
-                key = ApiKeyRepository(session).authenticate(credentials.credentials)
-            if key is None:
+            found = await _look_up(services.documents, credentials.credentials)
+            if found is None:
                 raise HTTPException(
                     401,
                     "the API key is not valid or was revoked",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-            found = Principal(
-                key.tenant_id, key.id, key.name, frozenset(ApiScope(s) for s in key.scopes)
-            )
             services.keys.put(credentials.credentials, found)
         if not found.can(scope):
             raise HTTPException(403, f"this API key lacks the {scope.value} scope")

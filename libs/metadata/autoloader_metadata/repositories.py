@@ -96,16 +96,6 @@ class ApiKeyRepository:
         _insert(self.session, key, "API key prefix collision; make a new key")
         return key, True
 
-    def authenticate(self, plaintext: str) -> ApiKey | None:
-        """The live key matching `plaintext`, or None; compares hashes in constant time."""
-        parts = plaintext.split("_", 2)
-        if len(parts) != 3 or parts[0] != KEY_PREFIX:
-            return None
-        key = self.session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
-        if key is None or key.revoked_at is not None:
-            return None
-        return key if hmac.compare_digest(key.secret_hash, _digest(plaintext)) else None
-
 
 class IngestionRepository:
     def __init__(self, session: Session) -> None:
@@ -128,6 +118,17 @@ class IngestionRepository:
         ):
             raise NotFound(f"ingestion {ingestion_id} does not exist")
         return ingestion
+
+
+def key_prefix(plaintext: str) -> str | None:
+    """The visible prefix by which a presented key is looked up, or None if it is no key."""
+    parts = plaintext.split("_", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == KEY_PREFIX else None
+
+
+def secret_matches(stored_hash: str, plaintext: str) -> bool:
+    """Whether `plaintext` is the key whose SHA-256 was stored (compared in constant time)."""
+    return hmac.compare_digest(stored_hash, _digest(plaintext))
 
 
 def new_key() -> str:
