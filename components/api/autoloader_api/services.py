@@ -40,7 +40,8 @@ class Services:
     @classmethod
     def of(cls, settings: Settings) -> Services:
         url = settings.database_url.get_secret_value()
-        engine = make_engine(url, pool_size=10)
+        size = settings.api_database_pool_size
+        engine = make_engine(url, pool_size=size, max_overflow=size)
         prefect = PrefectClient(settings.prefect_api_url)
         return cls(
             settings=settings,
@@ -66,7 +67,9 @@ class Services:
                 self._pool_ready = True
 
     async def open(self) -> None:
-        self.documents = await open_read_pool(self.settings.database_url.get_secret_value())
+        self.documents = await open_read_pool(
+            self.settings.database_url.get_secret_value(), self.settings.api_database_pool_size
+        )
 
     async def close(self) -> None:
         await self.documents.close()

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         description="How long the API trusts a key it checked; a revoked key stops working "
         "within this time (0: check every request).",
     )
+    api_database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Per API process: the connections of its hot-read pool (asyncpg), and of its "
+        "SQLAlchemy pool for the other routes, which may open as many again under load. "
+        "PostgreSQL must allow three times this per API process.",
+    )
     preview_wait_seconds: float = Field(
         default=60, ge=0, description="How long a preview request waits for its result."
     )

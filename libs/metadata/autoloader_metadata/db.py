@@ -21,10 +21,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # process imports this module before it reaches RUNNING.
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 10) -> Engine:
     """A pooled engine whose connections are checked before use (a restarted PostgreSQL then
     costs no request)."""
-    return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 @contextmanager
