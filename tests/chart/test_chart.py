@@ -106,6 +106,31 @@ def test_each_enabled_queue_has_its_own_workers(value_set: str) -> None:
 
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_only_the_default_queues_workers_export_the_ingestion_gauges(value_set: str) -> None:
+    manifests = render(value_set)
+    exporting = {
+        queue
+        for queue in ("default", "high-memory", "priority")
+        if "--no-ingestion-metrics"
+        not in by_name(manifests, "Deployment", f"rel-worker-{queue}")["spec"]["template"]["spec"][
+            "containers"
+        ][0]["args"]
+    }
+    assert exporting == {"default"}
+    error = render_error("workers.queues.default.enabled=false")
+    assert "ingestionMetrics" in error
+    moved = render(
+        value_set,
+        "workers.queues.default.enabled=false",
+        "workers.queues.priority.ingestionMetrics=true",
+    )
+    [container] = by_name(moved, "Deployment", "rel-worker-priority")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert "--no-ingestion-metrics" not in container["args"]
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_no_secret_value_is_inlined(value_set: str) -> None:
     manifests = render(value_set)
     assert not [m for m in manifests if m["kind"] == "Secret"]

@@ -35,6 +35,7 @@ class WorkerOptions:
     metrics_port: int
     reconcile: bool
     grace_seconds: float
+    ingestion_metrics: bool = True
 
 
 def parse_args(argv: list[str] | None, settings: Settings) -> WorkerOptions:
@@ -74,6 +75,13 @@ def parse_args(argv: list[str] | None, settings: Settings) -> WorkerOptions:
         help="do not run the reconciliation loop in this worker",
     )
     parser.add_argument(
+        "--no-ingestion-metrics",
+        dest="ingestion_metrics",
+        action="store_false",
+        help="do not export the ingestion_* gauges (read from the database at each scrape); "
+        "one group of workers exporting them is enough",
+    )
+    parser.add_argument(
         "--grace-seconds",
         type=float,
         default=600,
@@ -91,6 +99,7 @@ def parse_args(argv: list[str] | None, settings: Settings) -> WorkerOptions:
         args.metrics_port,
         args.reconcile,
         args.grace_seconds,
+        args.ingestion_metrics,
     )
 
 
@@ -122,7 +131,8 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
             log.info("created %s", created)
     if options.metrics_port:
         try:
-            start_http_server(options.metrics_port, registry=metrics_registry(settings))
+            registry = metrics_registry(settings, options.ingestion_metrics)
+            start_http_server(options.metrics_port, registry=registry)
         except OSError as error:
             raise SystemExit(
                 f"cannot serve metrics on port {options.metrics_port} ({error.strerror}); "
@@ -161,10 +171,14 @@ async def serve(options: WorkerOptions, settings: Settings) -> None:
     await asyncio.gather(*background, return_exceptions=True)
 
 
-def metrics_registry(settings: Settings) -> CollectorRegistry:
-    """The worker's own metrics, and the ingestions' state read from the database."""
-    from autoloader_metadata.db import make_engine, session_factory
+def metrics_registry(settings: Settings, ingestion_state: bool = True) -> CollectorRegistry:
+    """The worker's own metrics, and (with `ingestion_state`) the ingestions' state read from
+    the database."""
     from prometheus_client import REGISTRY
+
+    if not ingestion_state:
+        return REGISTRY
+    from autoloader_metadata.db import make_engine, session_factory
 
     from autoloader_worker.ingestion_state import IngestionStateCollector
 

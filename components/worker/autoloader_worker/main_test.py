@@ -21,6 +21,11 @@ def test_options_name_every_queue_and_the_limit() -> None:
     assert options.reconcile is True
 
 
+def test_ingestion_gauges_are_exported_unless_turned_off() -> None:
+    assert parse_args([], Settings()).ingestion_metrics is True
+    assert parse_args(["--no-ingestion-metrics"], Settings()).ingestion_metrics is False
+
+
 def test_without_queues_the_worker_pulls_from_the_whole_pool() -> None:
     assert parse_args([], Settings()).queues == []
 
