@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,18 +34,14 @@ from autoloader_metadata.repositories import ApiKeyRepository, new_key
 from ledger import drop_database, fresh_database
 from sqlalchemy import insert, text
 
+from autoloader_devstack.ports import free_port
+
 CLIENTS = 50
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def seed(database: str, count: int) -> tuple[str, list[str]]:

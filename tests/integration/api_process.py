@@ -5,7 +5,6 @@ against the stack's PostgreSQL and Prefect, with its first admin key installed b
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,11 +18,7 @@ from autoloader_metadata.repositories import new_key
 from prefect_workers import WorkerProcess, import_path, wait_for
 from support import migrated_database
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from autoloader_devstack.ports import free_port
 
 
 class ApiProcess:

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from api_process import ApiProcess, api_environment, free_port, ingestion_body, run_now
+from api_process import ApiProcess, api_environment, ingestion_body, run_now
 from prefect_workers import WorkerProcess, wait_for
 from stores import Place
 from support import StackFactory
+
+from autoloader_devstack.ports import free_port
 
 CHART = Path("charts/autoloader")
 PROMQL_WORDS = {

@@ -8,7 +8,6 @@ this module's database).
 from __future__ import annotations
 
 import re
-import socket
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database, prefect_call
 
 from autoloader_core.settings import Settings
+from autoloader_devstack.ports import free_port
 from autoloader_spark.session import connect
 
 DDL = "id INT, name STRING, amount DOUBLE"
@@ -290,12 +290,6 @@ def test_scheduled_manual_paused_and_resumed_runs(
     assert re.search(r"^flow_run_duration_seconds_count [1-9]", metrics, re.M), metrics
     assert 'work_queue_depth{queue="priority"}' in metrics
     assert worker.stop() == 0, worker.tail()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def ingestion_with(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:
