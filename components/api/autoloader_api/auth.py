@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -11,7 +10,7 @@ from typing import Annotated, Any
 
 from autoloader_metadata.enums import ApiScope
 from autoloader_metadata.reads import ReadPool, read
-from autoloader_metadata.repositories import key_prefix, secret_matches
+from autoloader_metadata.repositories import key_digest, key_prefix, secret_matches
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -45,7 +44,7 @@ class KeyCache:
         self._found: dict[str, tuple[float, Principal]] = {}
 
     def get(self, plaintext: str) -> Principal | None:
-        entry = self._found.get(_digest(plaintext))
+        entry = self._found.get(key_digest(plaintext))
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
@@ -59,11 +58,7 @@ class KeyCache:
             return
         if len(self._found) >= self.size:
             self._found.clear()
-        self._found[_digest(plaintext)] = (time.monotonic() + self.seconds, principal)
-
-
-def _digest(plaintext: str) -> str:
-    return hashlib.sha256(plaintext.encode()).hexdigest()
+        self._found[key_digest(plaintext)] = (time.monotonic() + self.seconds, principal)
 
 
 _LIVE_KEY = """

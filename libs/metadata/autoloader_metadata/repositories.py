@@ -57,7 +57,7 @@ class ApiKeyRepository:
             tenant_id=tenant_id,
             name=name,
             prefix=prefix,
-            secret_hash=_digest(plaintext),
+            secret_hash=key_digest(plaintext),
             scopes=[scope.value for scope in scopes],
         )
         _insert(self.session, key, "API key prefix collision; try again")
@@ -80,7 +80,7 @@ class ApiKeyRepository:
             )
         existing = self.session.scalar(select(ApiKey).where(ApiKey.prefix == match.group(1)))
         if existing is not None:
-            if not hmac.compare_digest(existing.secret_hash, _digest(plaintext)):
+            if not secret_matches(existing.secret_hash, plaintext):
                 raise Conflict("another key with this prefix is stored; make a new key")
             return existing, False
         tenant = self.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
@@ -90,7 +90,7 @@ class ApiKeyRepository:
             tenant_id=tenant.id,
             name=name,
             prefix=match.group(1),
-            secret_hash=_digest(plaintext),
+            secret_hash=key_digest(plaintext),
             scopes=[scope.value for scope in scopes],
         )
         _insert(self.session, key, "API key prefix collision; make a new key")
@@ -128,7 +128,7 @@ def key_prefix(plaintext: str) -> str | None:
 
 def secret_matches(stored_hash: str, plaintext: str) -> bool:
     """Whether `plaintext` is the key whose SHA-256 was stored (compared in constant time)."""
-    return hmac.compare_digest(stored_hash, _digest(plaintext))
+    return hmac.compare_digest(stored_hash, key_digest(plaintext))
 
 
 def new_key() -> str:
@@ -218,5 +218,6 @@ def _insert(session: Session, row: object, conflict_message: str) -> None:
         raise
 
 
-def _digest(plaintext: str) -> str:
+def key_digest(plaintext: str) -> str:
+    """What is stored of an API key (and what the API's key cache is keyed by): its SHA-256."""
     return hashlib.sha256(plaintext.encode()).hexdigest()
