@@ -267,46 +267,42 @@ async def schedule_lateness(
     """Per deployment, how long after its first due time (after `since`) its run was created.
 
     Polls until every deployment has such a run, or until 30 s after the last deployment's first
-    due time (one still without a run then counts as late by the time waited).
+    due time (one still without a run then counts as late by the time waited). Runs are read
+    50 deployments at a time: paging through all of them by offset is not stable, since
+    hundreds share each due time and new ones arrive between pages.
     """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
+        FlowRunFilterDeploymentId,
         FlowRunFilterExpectedStartTime,
         WorkPoolFilter,
         WorkPoolFilterName,
     )
-    from prefect.client.schemas.sorting import FlowRunSort
 
     last_due = (datetime.now(UTC) + timedelta(seconds=lead)).replace(second=0, microsecond=0)
+    window = FlowRunFilterExpectedStartTime.model_validate(
+        {"after_": since, "before_": last_due + timedelta(minutes=1)}
+    )
     lateness: dict[uuid.UUID, float] = {}
     async with get_client() as client:
         while True:
-            offset = 0
-            while True:
-                page = await client.read_flow_runs(
+            waiting = sorted(deployments - lateness.keys())
+            for first in range(0, len(waiting), 50):
+                chunk = waiting[first : first + 50]
+                runs = await client.read_flow_runs(
                     work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])),
                     flow_run_filter=FlowRunFilter(
-                        expected_start_time=FlowRunFilterExpectedStartTime.model_validate(
-                            {"after_": since, "before_": last_due + timedelta(minutes=1)}
-                        )
+                        deployment_id=FlowRunFilterDeploymentId(any_=chunk),
+                        expected_start_time=window,
                     ),
-                    sort=FlowRunSort.EXPECTED_START_TIME_ASC,
-                    limit=200,
-                    offset=offset,
+                    limit=200,  # at most one due time per hourly deployment in the window
                 )
-                for run in page:
-                    if (
-                        run.deployment_id in deployments
-                        and run.deployment_id not in lateness
-                        and run.created
-                        and run.expected_start_time
-                    ):
+                for run in runs:
+                    if run.deployment_id and run.created and run.expected_start_time:
                         late = (run.created - run.expected_start_time).total_seconds()
-                        lateness[run.deployment_id] = max(0.0, late)
-                offset += len(page)
-                if len(page) < 200:
-                    break
+                        earliest = lateness.get(run.deployment_id, late)
+                        lateness[run.deployment_id] = max(0.0, min(late, earliest))
             now = datetime.now(UTC)
             if len(lateness) == len(deployments):
                 return list(lateness.values())

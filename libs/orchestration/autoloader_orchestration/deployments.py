@@ -122,7 +122,7 @@ class Deployments:
             if spec.cron
             else []
         )
-        return await self.client.create_deployment(
+        deployment_id = await self.client.create_deployment(
             flow_id=await self.flow_id(),
             name=spec.name,
             description=spec.description,
@@ -139,6 +139,23 @@ class Deployments:
             paused=spec.paused,
             enforce_parameter_schema=False,
         )
+        if spec.cron and not spec.paused:
+            await self.schedule_ahead(deployment_id)
+        return deployment_id
+
+    async def schedule_ahead(self, deployment_id: uuid.UUID) -> None:
+        """Creates the deployment's next scheduled runs now, as Prefect's scheduler would.
+
+        Prefect's scheduler picks up a new or changed deployment only in a pass a few seconds
+        later that looks back just that far; under a burst of writes (an APScheduler import,
+        thousands of ingestions at once) its passes run late and miss some, and its full sweep
+        then schedules them from that moment on: the first due time is skipped, silently.
+        Scheduling here makes the runs exist when the write returns. Prefect keys scheduled
+        runs by deployment, schedule and time, so the scheduler's own passes add no duplicates.
+        """
+        await self.client.request(
+            "POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={}
+        )
 
     async def read(self, deployment_id: uuid.UUID) -> DeploymentResponse | None:
         try:
@@ -152,6 +169,7 @@ class Deployments:
 
     async def resume(self, deployment_id: uuid.UUID) -> None:
         await self.client.resume_deployment(deployment_id)
+        await self.schedule_ahead(deployment_id)
 
     async def delete(self, deployment_id: uuid.UUID) -> bool:
         """Deletes the deployment and so its future runs; False when it was already gone."""

@@ -1,9 +1,12 @@
+import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from autoloader_metadata.enums import FileFormat, IngestionStatus
 from autoloader_metadata.models import Ingestion
-from autoloader_orchestration.deployments import DeploymentSpec
+from autoloader_orchestration.deployments import Deployments, DeploymentSpec
+from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.client.schemas.schedules import CronSchedule
 
@@ -87,3 +90,42 @@ def test_differences_name_the_fields_that_drifted() -> None:
         spec, work_queue_name="high-memory", paused=True, schedules=[], parameters={}
     )
     assert spec.differences(drifted) == ["parameters", "work_queue", "paused", "schedule"]
+
+
+class RecordingClient:
+    """Answers the calls `Deployments.upsert` makes and records which it made."""
+
+    def __init__(self) -> None:
+        self.deployment_id = uuid.uuid4()
+        self.calls: list[tuple[str, Any]] = []
+
+    async def create_flow_from_name(self, name: str) -> uuid.UUID:
+        return uuid.uuid4()
+
+    async def create_deployment(self, **fields: Any) -> uuid.UUID:
+        self.calls.append(("create", fields["paused"]))
+        return self.deployment_id
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> None:
+        of_this_deployment = kwargs["path_params"]["id"] == self.deployment_id
+        self.calls.append((f"{method} {path}", of_this_deployment))
+
+
+def upsert_calls(row: Ingestion) -> list[tuple[str, Any]]:
+    client = RecordingClient()
+    spec = DeploymentSpec.of(row, "autoloader", "default")
+    returned = asyncio.run(Deployments(cast(PrefectClient, client)).upsert(spec))
+    assert returned == client.deployment_id
+    return client.calls
+
+
+def test_an_active_scheduled_deployment_gets_its_runs_when_written() -> None:
+    assert upsert_calls(ingestion()) == [
+        ("create", False),
+        ("POST /deployments/{id}/schedule", True),
+    ]
+
+
+def test_a_paused_or_unscheduled_deployment_gets_no_runs() -> None:
+    assert upsert_calls(ingestion(status=IngestionStatus.PAUSED)) == [("create", True)]
+    assert upsert_calls(ingestion(schedule_cron=None)) == [("create", False)]
