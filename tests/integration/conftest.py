@@ -16,6 +16,8 @@ from pathlib import Path
 import containers
 import pytest
 from api_process import ApiProcess
+from autoloader_metadata.db import make_engine, session_factory
+from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory
 
@@ -80,6 +82,14 @@ def prefect_settings(
 @pytest.fixture(scope="module")
 def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
     return new_place("s3", stack, tmp_path_factory.mktemp("place"))
+
+
+# For modules that define `database` (the URL of their migrated database).
+@pytest.fixture(scope="module")
+def sessions(database: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(database)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,8 @@ def prefect_call(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
             return await call(client)
 
     return asyncio.run(go())
+
+
+def csv_of(ids: range) -> bytes:
+    """A CSV of rows `id,name-<id>,<id * 1.5>` under the header `id,name,amount`."""
+    return ("id,name,amount\n" + "".join(f"{i},name-{i},{i * 1.5}\n" for i in ids)).encode()

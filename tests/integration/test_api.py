@@ -15,14 +15,10 @@ from prefect_workers import WorkerProcess
 from pyspark.sql import SparkSession
 from sqlalchemy import text
 from stores import Place
-from support import StackFactory, prefect_call
+from support import StackFactory, csv_of, prefect_call
 
 from autoloader_api.schemas import IngestionCreate
 from autoloader_spark.session import connect
-
-
-def csv_of(ids: range) -> bytes:
-    return ("id,name,amount\n" + "".join(f"{i},name-{i},{i * 1.5}\n" for i in ids)).encode()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import legacy_jobs
@@ -15,7 +14,6 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.models import Ingestion
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,13 +38,6 @@ def stack(prefect_settings: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def database(stack: dict[str, str]) -> str:
     return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_apscheduler")
-
-
-@pytest.fixture(scope="module")
-def sessions(database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import load_workers
 import pytest
 from autoloader_discovery.discover import discover
 from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_batch
-from autoloader_metadata.db import make_engine, session_factory, transaction
+from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
@@ -40,13 +40,6 @@ def settings(services: StackFactory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def database(settings: dict[str, str]) -> str:
     return migrated_database(settings["AUTOLOADER_DATABASE_URL"], "it_loading")
-
-
-@pytest.fixture(scope="module")
-def sessions(database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.enums import FileFormat, FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import Batch, Ingestion, LedgerFile
@@ -25,17 +24,13 @@ from pyspark.sql import SparkSession
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
-from support import StackFactory, create_ingestion, migrated_database, prefect_call
+from support import StackFactory, create_ingestion, csv_of, migrated_database, prefect_call
 
 from autoloader_core.settings import Settings
 from autoloader_devstack.ports import free_port
 from autoloader_spark.session import connect
 
 DDL = "id INT, name STRING, amount DOUBLE"
-
-
-def csv_of(ids: range) -> bytes:
-    return ("id,name,amount\n" + "".join(f"{i},name-{i},{i * 1.5}\n" for i in ids)).encode()
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +41,6 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 @pytest.fixture(scope="module")
 def database(stack: dict[str, str]) -> str:
     return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_orchestration")
-
-
-@pytest.fixture(scope="module")
-def sessions(database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
-from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.models import Ingestion
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,13 +22,6 @@ def stack(prefect_settings: dict[str, str]) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def database(stack: dict[str, str]) -> str:
     return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_reconcile")
-
-
-@pytest.fixture(scope="module")
-def sessions(database: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def migrate(database: str, pool: str, *args: str) -> str:
