@@ -3,10 +3,12 @@ again is how it is repaired. Its parameters hold only the ingestion id; never a 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.names import (
@@ -24,6 +26,8 @@ from prefect.client.schemas.schedules import CronSchedule
 from prefect.exceptions import ObjectNotFound
 
 from autoloader_storage.uri import parse_source_uri
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -152,10 +156,19 @@ class Deployments:
         then schedules them from that moment on: the first due time is skipped, silently.
         Scheduling here makes the runs exist when the write returns. Prefect keys scheduled
         runs by deployment, schedule and time, so the scheduler's own passes add no duplicates.
+        A failure here leaves the runs to the scheduler, as before, and does not undo the write.
         """
-        await self.client.request(
-            "POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={}
-        )
+        try:
+            await self.client.request(
+                "POST", "/deployments/{id}/schedule", path_params={"id": deployment_id}, json={}
+            )
+        except httpx.HTTPError as error:
+            log.warning(
+                "deployment %s is written; its next runs are left to Prefect's scheduler "
+                "(scheduling them now failed: %s)",
+                deployment_id,
+                error,
+            )
 
     async def read(self, deployment_id: uuid.UUID) -> DeploymentResponse | None:
         try:

@@ -1,8 +1,11 @@
 import asyncio
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import httpx
+import pytest
 from autoloader_metadata.enums import FileFormat, IngestionStatus
 from autoloader_metadata.models import Ingestion
 from autoloader_orchestration.deployments import Deployments, DeploymentSpec
@@ -95,9 +98,10 @@ def test_differences_name_the_fields_that_drifted() -> None:
 class RecordingClient:
     """Answers the calls `Deployments.upsert` makes and records which it made."""
 
-    def __init__(self) -> None:
+    def __init__(self, scheduling_fails: bool = False) -> None:
         self.deployment_id = uuid.uuid4()
         self.calls: list[tuple[str, Any]] = []
+        self.scheduling_fails = scheduling_fails
 
     async def create_flow_from_name(self, name: str) -> uuid.UUID:
         return uuid.uuid4()
@@ -109,10 +113,12 @@ class RecordingClient:
     async def request(self, method: str, path: str, **kwargs: Any) -> None:
         of_this_deployment = kwargs["path_params"]["id"] == self.deployment_id
         self.calls.append((f"{method} {path}", of_this_deployment))
+        if self.scheduling_fails:
+            raise httpx.ConnectError("connection refused")
 
 
-def upsert_calls(row: Ingestion) -> list[tuple[str, Any]]:
-    client = RecordingClient()
+def upsert_calls(row: Ingestion, client: RecordingClient | None = None) -> list[tuple[str, Any]]:
+    client = client or RecordingClient()
     spec = DeploymentSpec.of(row, "autoloader", "default")
     returned = asyncio.run(Deployments(cast(PrefectClient, client)).upsert(spec))
     assert returned == client.deployment_id
@@ -129,3 +135,11 @@ def test_an_active_scheduled_deployment_gets_its_runs_when_written() -> None:
 def test_a_paused_or_unscheduled_deployment_gets_no_runs() -> None:
     assert upsert_calls(ingestion(status=IngestionStatus.PAUSED)) == [("create", True)]
     assert upsert_calls(ingestion(schedule_cron=None)) == [("create", False)]
+
+
+def test_a_failed_scheduling_keeps_the_written_deployment(caplog: pytest.LogCaptureFixture) -> None:
+    client = RecordingClient(scheduling_fails=True)
+    with caplog.at_level(logging.WARNING):
+        calls = upsert_calls(ingestion(), client)  # returns the deployment's id, raises nothing
+    assert calls[-1] == ("POST /deployments/{id}/schedule", True)
+    assert f"deployment {client.deployment_id} is written" in caplog.text
