@@ -279,6 +279,7 @@ async def schedule_lateness(
         WorkPoolFilter,
         WorkPoolFilterName,
     )
+    from prefect.client.schemas.sorting import FlowRunSort
 
     last_due = (datetime.now(UTC) + timedelta(seconds=lead)).replace(second=0, microsecond=0)
     window = FlowRunFilterExpectedStartTime.model_validate(
@@ -296,13 +297,13 @@ async def schedule_lateness(
                         deployment_id=FlowRunFilterDeploymentId(any_=chunk),
                         expected_start_time=window,
                     ),
+                    sort=FlowRunSort.EXPECTED_START_TIME_ASC,  # a deployment's first due first
                     limit=200,  # at most one due time per hourly deployment in the window
                 )
                 for run in runs:
                     if run.deployment_id and run.created and run.expected_start_time:
                         late = (run.created - run.expected_start_time).total_seconds()
-                        earliest = lateness.get(run.deployment_id, late)
-                        lateness[run.deployment_id] = max(0.0, min(late, earliest))
+                        lateness.setdefault(run.deployment_id, max(0.0, late))
             now = datetime.now(UTC)
             if len(lateness) == len(deployments):
                 return list(lateness.values())
