@@ -3,6 +3,7 @@ and exactly-once across a crash between the Iceberg commit and the ledger update
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import uuid
@@ -20,12 +21,14 @@ from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
 from pyspark.sql import Row, SparkSession
+from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
 
 from autoloader_spark.session import connect
+from autoloader_storage.uri import spark_path_of
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
 ROWS = [(1, "alpha", 10.5), (2, "beta", 20.25), (3, "gamma", 30.0)]
@@ -355,6 +358,7 @@ def test_many_files_read_by_folder_load_only_the_batch(
             f"in/f-{i:03d}.csv": csv([(i, f"n{i}", float(i))]) for i in range(start, start + 70)
         }
         batch[f"in/with space {start}.csv"] = csv([(1000 + start, "spaced", 1.0)])
+        batch[f"in/ümlaut (1)! {start}.csv"] = csv([(2000 + start, "odd", 1.0)])
         return batch
 
     ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
@@ -364,8 +368,79 @@ def test_many_files_read_by_folder_load_only_the_batch(
 
     second = ingest(sessions, spark, ingestion, place)
 
-    assert (first.rows, second.rows) == (71, 71)
+    assert (first.rows, second.rows) == (72, 72)
     ids = [row[0] for row in rows_of(spark, ingestion, "id")]
-    assert len(ids) == len(set(ids)) == 142
+    assert len(ids) == len(set(ids)) == 144
     with transaction(sessions) as session:
-        assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 142}
+        assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 144}
+
+
+@pytest.mark.parametrize("kind", ["s3", "local"])
+def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
+    kind: str,
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    settings: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """A batch of one file gets its path and time as constants rather than from Spark's _metadata
+    column (which a batch of many uses); both must read the same, odd file names included."""
+    place = new_place(kind, settings, tmp_path)
+    names = [
+        "plain.csv",
+        "with space.csv",
+        "100%.csv",
+        "a#b?c.csv",
+        "ümlaut (1)!'.csv",
+        "n\u00a0b.csv",
+    ]
+    place.put({f"in/{name}": csv([(i, name, 1.0)]) for i, name in enumerate(names)})
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    with transaction(sessions) as session:
+        discover(session, ingestion, LATER, place.environ)
+    for _ in names:
+        with transaction(sessions) as session:
+            batch = FileLedger(session).claim_batch(ingestion.id, 1, 10**12)
+        assert batch is not None and len(batch.files) == 1
+        assert load_claimed_batch(sessions, spark, ingestion, batch).rows == 1
+
+    loaded = rows_of(spark, ingestion, "id, _source_file, _source_modified_at")
+    as_spark_reports = (
+        spark.read.schema(DDL)
+        .option("header", "true")
+        .csv([spark_path_of(place.uri + "/in/" + name) for name in names])
+    )
+    reported = as_spark_reports.select(
+        "id", "_metadata.file_path", "_metadata.file_modification_time"
+    ).collect()
+    assert len(loaded) == len(names)
+    # Stores give a file's time in whole seconds (S3's HEAD, which Spark uses for a named file)
+    # or finer (a listing, which the ledger uses): the times agree to the second.
+    assert [(i, path, at.replace(microsecond=0)) for i, path, at in loaded] == sorted(
+        (row[0], row[1], row[2].replace(microsecond=0)) for row in reported
+    )
+
+
+def test_files_missing_from_the_folder_listing_are_read_one_by_one(
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    place: Place,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Were Spark's listing to name a file otherwise than expected, the path filter would miss
+    it and the file would pass for empty: the load reads the files one by one instead."""
+    listed = ConnectDataFrame.inputFiles
+
+    def listing_without_one(frame: ConnectDataFrame) -> list[str]:
+        return [path for path in listed(frame) if not path.endswith("/f-007.csv")]
+
+    monkeypatch.setattr(ConnectDataFrame, "inputFiles", listing_without_one)
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+    place.put({f"in/f-{i:03d}.csv": csv([(i, f"n{i}", float(i))]) for i in range(70)})
+
+    with caplog.at_level(logging.WARNING, logger="autoloader_spark.load"):
+        loaded = ingest(sessions, spark, ingestion, place)
+
+    assert loaded.rows == 70 and len(rows_of(spark, ingestion, "id")) == 70
+    assert "reading the files one by one" in caplog.text

@@ -66,7 +66,7 @@ def load_claimed_batch(
     sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, batch: ClaimedBatch
 ) -> BatchResult:
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
-    files = [FileToLoad(f.id, spark_path_of(f.path)) for f in batch.files]
+    files = [FileToLoad(f.id, spark_path_of(f.path), f.modified_at) for f in batch.files]
     with sessions() as session:
         roots = read_roots(session, ingestion.id, [f.path for f in batch.files])
     try:
@@ -130,15 +130,13 @@ def recover_batch(
         if committed is None:
             ledger.release_batch(batch_id, "the run died before its Iceberg commit")
             return False
-        ids = {
+        files = {
             spark_path_of(path): file_id
             for file_id, path in session.execute(
                 select(LedgerFile.id, LedgerFile.path).where(LedgerFile.batch_id == batch_id)
             ).tuples()
         }
-        rows = {ids[path]: count for path, count in committed.rows_per_path.items() if path in ids}
-        rows.update({file_id: 0 for file_id in ids.values() if file_id not in rows})
-        ledger.mark_batch_loaded(batch_id, committed.snapshot_id, rows)
+        ledger.mark_batch_loaded(batch_id, committed.snapshot_id, committed.rows_per_file(files))
         return True
 
 

@@ -7,7 +7,9 @@ process died was committed (see find_committed_batch).
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +17,7 @@ from urllib.parse import quote as quote_path
 from urllib.parse import unquote
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
@@ -25,6 +27,8 @@ from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, sql_string
 from autoloader_spark.options import CorruptRecords
 from autoloader_spark.session import with_deadline
+
+log = logging.getLogger(__name__)
 
 BATCH_PROPERTY = "autoloader.batch-id"
 RESCUED_COLUMN = "_rescued_data"
@@ -59,6 +63,7 @@ class LoadSpec:
 class FileToLoad:
     id: int
     spark_path: str
+    modified_at: datetime | None = None  # as listed; lets a lone file's columns be constants
 
 
 @dataclass
@@ -74,7 +79,24 @@ class BatchOutcome:
 @dataclass(frozen=True)
 class CommittedBatch:
     snapshot_id: int
-    rows_per_path: dict[str, int]
+    rows_per_path: dict[str, int]  # keyed by the paths as the table's source-file column has them
+
+    def rows_per_file(self, files: Mapping[str, int]) -> dict[int, int]:
+        """Rows per file id, for files given as {Spark path: id}; a file with no rows has 0."""
+        ids = {_normal(spark_file_uri(path)): file_id for path, file_id in files.items()}
+        rows = {file_id: 0 for file_id in files.values()}
+        for path, count in self.rows_per_path.items():
+            file_id = ids.get(_normal(path))
+            if file_id is None:
+                log.warning(
+                    "%d rows of snapshot %d name %s, not a file of the batch",
+                    count,
+                    self.snapshot_id,
+                    path,
+                )
+            else:
+                rows[file_id] = count
+        return rows
 
 
 def load_batch(
@@ -108,11 +130,7 @@ def load_batch(
         committed = find_committed_batch(spark, spec, batch_id, only)
         if committed is not None:
             outcome.snapshot_id = committed.snapshot_id
-            by_path = {_normal(f.spark_path): f.id for f in remaining}
-            for path, rows in committed.rows_per_path.items():
-                outcome.rows_per_file[by_path[_normal(path)]] = rows
-            for loaded in remaining:  # a file with no rows (empty, or all dropped) loaded too
-                outcome.rows_per_file.setdefault(loaded.id, 0)
+            outcome.rows_per_file = committed.rows_per_file({f.spark_path: f.id for f in remaining})
     return outcome
 
 
@@ -139,13 +157,10 @@ def _append(
     if spec.read.format == "csv":
         read_schema = in_header_order(read_schema, sample)
     read = formats.reader(spark, spec.read, read_schema)
-    if read_roots:
-        wanted = sorted({*paths, *(_encoded(p) for p in paths)})
-        frame = read.option("recursiveFileLookup", "true").load(list(read_roots))
-        frame = frame.where(F.col("_metadata.file_path").isin(wanted))
-    else:
+    frame = _read_by_folder(read, paths, read_roots) if read_roots else None
+    if frame is None:
         frame = read.load(paths)
-    frame = _with_metadata(frame, spec.metadata, batch_id)
+    frame = _with_metadata(frame, spec.metadata, batch_id, files)
     if spec.evolution == "rescue" and new:
         rescued = F.to_json(F.struct(*[F.col(quote(f.name)) for f in new]))
         frame = frame.withColumn(RESCUED_COLUMN, rescued).drop(*[f.name for f in new])
@@ -176,6 +191,27 @@ def _append(
     outcome.schema_after = table.table_schema(spark, spec.table)
 
 
+def _read_by_folder(
+    read: DataFrameReader, paths: Sequence[str], read_roots: Sequence[str]
+) -> DataFrame | None:
+    """The batch's files read by listing their folders and keeping them by path; None (read
+    them one by one) when Spark's listing does not show every one of them under the name
+    expected, for a file the filter missed would load no rows and pass for empty."""
+    folders = read.option("recursiveFileLookup", "true").load(list(read_roots))
+    wanted = {spark_file_uri(path) for path in paths}
+    unlisted = wanted - set(folders.inputFiles())
+    if unlisted:
+        log.warning(
+            "%d of the batch's files are not in Spark's listing of %s as expected (such as %s); "
+            "reading the files one by one",
+            len(unlisted),
+            ", ".join(read_roots),
+            min(unlisted),
+        )
+        return None
+    return folders.where(F.col("_metadata.file_path").isin(sorted(wanted)))
+
+
 def find_committed_batch(
     spark: SparkSession, spec: LoadSpec, batch_id: str, only_path: str | None = None
 ) -> CommittedBatch | None:
@@ -201,7 +237,7 @@ def find_committed_batch(
         return None
     snapshot_id = int(rows[0]["snapshot_id"])
     if only_path is not None:
-        return CommittedBatch(snapshot_id, {only_path: int(rows[0]["added"] or 0)})
+        return CommittedBatch(snapshot_id, {spark_file_uri(only_path): int(rows[0]["added"] or 0)})
     meta = spec.metadata
     counts = with_deadline(
         spark,
@@ -244,11 +280,23 @@ def delete_batches(
     return deleted
 
 
-def _with_metadata(frame: DataFrame, meta: MetadataColumns, batch_id: str) -> DataFrame:
+def _with_metadata(
+    frame: DataFrame, meta: MetadataColumns, batch_id: str, files: Sequence[FileToLoad]
+) -> DataFrame:
+    """Adds the lineage columns. A batch of one file (a large file, typically) gets its path and
+    listed time as constants: Spark's _metadata column adds a copy of every row to the scan, and
+    with one file the values are known without it."""
+    lone = files[0] if len(files) == 1 else None
+    if lone is not None and lone.modified_at is not None:
+        source_file = F.lit(spark_file_uri(lone.spark_path))
+        source_modified_at = F.lit(lone.modified_at)
+    else:
+        source_file = F.col("_metadata.file_path")
+        source_modified_at = F.col("_metadata.file_modification_time")
     return frame.select(
         "*",
-        F.col("_metadata.file_path").alias(meta.source_file),
-        F.col("_metadata.file_modification_time").alias(meta.source_modified_at),
+        source_file.alias(meta.source_file),
+        source_modified_at.alias(meta.source_modified_at),
         F.lit(batch_id).alias(meta.batch_id),
         F.lit(datetime.now(UTC)).alias(meta.ingested_at),
     )
@@ -284,10 +332,31 @@ def _reason(error: PySparkException) -> str:
     return f"{condition}: {cause[:500]}"
 
 
-def _encoded(path: str) -> str:
-    """The form Spark reports in _metadata.file_path (a URI: spaces and such percent-encoded)."""
+# What java.net.URI leaves unescaped in a path, besides ASCII letters and digits.
+_URI_PATH_SAFE = frozenset("-_.!~*'():@&=+$,;/")
+
+
+def spark_file_uri(path: str) -> str:
+    """A file's path as Spark reports it in _metadata.file_path: Hadoop's Path.toUri().toString().
+
+    java.net.URI percent-encodes the ASCII characters a path may not hold (space, %, #, ?, …)
+    and non-ASCII spaces and controls, and keeps every other character, accented ones included;
+    a local file is written file:/path, without the empty authority.
+    """
     scheme, _, rest = path.partition("://")
-    return f"{scheme}://{quote_path(rest, safe='/@:=+,;~')}"
+    authority, slash, file_path = rest.partition("/")
+    encoded = "".join(_uri_path_char(char) for char in slash + file_path)
+    if scheme == "file" and not authority:
+        return f"file:{encoded}"
+    return f"{scheme}://{authority}{encoded}"
+
+
+def _uri_path_char(char: str) -> str:
+    if char.isascii():
+        return char if char.isalnum() or char in _URI_PATH_SAFE else quote_path(char, safe="")
+    if unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc"):
+        return quote_path(char, safe="")
+    return char
 
 
 def _normal(path: str) -> str:
