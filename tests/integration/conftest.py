@@ -17,12 +17,14 @@ import containers
 import pytest
 from api_process import ApiProcess
 from autoloader_metadata.db import make_engine, session_factory
+from pyspark.sql import SparkSession
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory
 
 from autoloader_devstack import stack
 from autoloader_devstack.context import read_env_file
+from autoloader_spark.session import connect
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -82,6 +84,14 @@ def prefect_settings(
 @pytest.fixture(scope="module")
 def place(stack: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Place:
     return new_place("s3", stack, tmp_path_factory.mktemp("place"))
+
+
+# For modules that define `stack` with Spark.
+@pytest.fixture(scope="module")
+def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
+    session = connect(stack["AUTOLOADER_SPARK_REMOTE"])
+    yield session
+    session.stop()  # before the stack stops: an open client retries a dead server at exit
 
 
 # For modules that define `database` (the URL of their migrated database).

@@ -18,7 +18,6 @@ from stores import Place
 from support import StackFactory, csv_of, prefect_call
 
 from autoloader_api.schemas import IngestionCreate
-from autoloader_spark.session import connect
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +37,6 @@ def worker(
     process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="module")
-def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
-    session = connect(stack["AUTOLOADER_SPARK_REMOTE"])
-    yield session
-    session.stop()
 
 
 def table_ids(spark: SparkSession, table: str) -> list[int]:

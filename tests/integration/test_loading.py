@@ -7,7 +7,6 @@ import logging
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
 
-from autoloader_spark.session import connect
 from autoloader_storage.uri import spark_path_of
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
@@ -36,25 +34,18 @@ DDL = "id INT, name STRING, amount DOUBLE"
 
 
 @pytest.fixture(scope="module")
-def settings(services: StackFactory) -> dict[str, str]:
+def stack(services: StackFactory) -> dict[str, str]:
     return services("spark")
 
 
 @pytest.fixture(scope="module")
-def database(settings: dict[str, str]) -> str:
-    return migrated_database(settings["AUTOLOADER_DATABASE_URL"], "it_loading")
-
-
-@pytest.fixture(scope="module")
-def spark(settings: dict[str, str]) -> Iterator[SparkSession]:
-    session = connect(settings["AUTOLOADER_SPARK_REMOTE"])
-    yield session
-    session.stop()  # before the stack stops: an open client retries a dead server at exit
+def database(stack: dict[str, str]) -> str:
+    return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_loading")
 
 
 @pytest.fixture
-def place(settings: dict[str, str], tmp_path: Path) -> Place:
-    return new_place("s3", settings, tmp_path)
+def place(stack: dict[str, str], tmp_path: Path) -> Place:
+    return new_place("s3", stack, tmp_path)
 
 
 def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
@@ -253,7 +244,7 @@ def test_a_crash_after_the_commit_is_recovered_without_loading_twice(
     sessions: sessionmaker[Session],
     place: Place,
     database: str,
-    settings: dict[str, str],
+    stack: dict[str, str],
 ) -> None:
     rows = [(i, f"name-{i}", float(i)) for i in range(1, 301)]
     place.put({f"{n}.csv": csv(rows[n * 100 : (n + 1) * 100]) for n in range(3)})
@@ -267,7 +258,7 @@ def test_a_crash_after_the_commit_is_recovered_without_loading_twice(
             Path(load_workers.__file__).as_posix(),
             database,
             str(ingestion.id),
-            settings["AUTOLOADER_SPARK_REMOTE"],
+            stack["AUTOLOADER_SPARK_REMOTE"],
         ],
         capture_output=True,
         text=True,
@@ -380,12 +371,12 @@ def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
     kind: str,
     spark: SparkSession,
     sessions: sessionmaker[Session],
-    settings: dict[str, str],
+    stack: dict[str, str],
     tmp_path: Path,
 ) -> None:
     """A batch of one file gets its path and time as constants rather than from Spark's _metadata
     column (which a batch of many uses); both must read the same, odd file names included."""
-    place = new_place(kind, settings, tmp_path)
+    place = new_place(kind, stack, tmp_path)
     names = [
         "plain.csv",
         "with space.csv",

@@ -28,7 +28,6 @@ from support import StackFactory, create_ingestion, csv_of, migrated_database, p
 
 from autoloader_core.settings import Settings
 from autoloader_devstack.ports import free_port
-from autoloader_spark.session import connect
 
 DDL = "id INT, name STRING, amount DOUBLE"
 
@@ -41,13 +40,6 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 @pytest.fixture(scope="module")
 def database(stack: dict[str, str]) -> str:
     return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_orchestration")
-
-
-@pytest.fixture(scope="module")
-def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
-    session = connect(stack["AUTOLOADER_SPARK_REMOTE"])
-    yield session
-    session.stop()
 
 
 @pytest.fixture
