@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
 
+from autoloader_spark.paths import literal
 from autoloader_storage.uri import spark_path_of
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
@@ -384,7 +385,12 @@ def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
         "a#b?c.csv",
         "ümlaut (1)!'.csv",
         "n\u00a0b.csv",
+        "x[1].csv",
+        "x1.csv",
+        "b{2}*.csv",
     ]
+    if kind == "s3":  # Hadoop's local file system cannot read a name with a colon
+        names.append("at 2026-11-29T10:00:00.csv")
     place.put({f"in/{name}": csv([(i, name, 1.0)]) for i, name in enumerate(names)})
     ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
     with transaction(sessions) as session:
@@ -399,7 +405,7 @@ def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
     as_spark_reports = (
         spark.read.schema(DDL)
         .option("header", "true")
-        .csv([spark_path_of(place.uri + "/in/" + name) for name in names])
+        .csv([literal(spark_path_of(place.uri + "/in/" + name)) for name in names])
     )
     reported = as_spark_reports.select(
         "id", "_metadata.file_path", "_metadata.file_modification_time"
@@ -435,3 +441,19 @@ def test_files_missing_from_the_folder_listing_are_read_one_by_one(
 
     assert loaded.rows == 70 and len(rows_of(spark, ingestion, "id")) == 70
     assert "reading the files one by one" in caplog.text
+
+
+def test_file_names_are_read_as_names_not_patterns(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    """Spark globs the paths it reads: unescaped, x[1].csv would load x1.csv's rows (twice over,
+    with x1.csv's own batch), a?c.csv would load abc.csv too, and a name with a colon next to
+    them would fail the listing the glob makes."""
+    names = ["x[1].csv", "x1.csv", "a?c.csv", "abc.csv", "s{1,2}*.csv", "s1.csv", "at 10:00.csv"]
+    place.put({f"in/{name}": csv([(i, f"file {i}", 1.0)]) for i, name in enumerate(names)})
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+
+    loaded = ingest(sessions, spark, ingestion, place)
+
+    assert (loaded.loaded_files, loaded.failed_files, loaded.rows) == (7, 0, 7)
+    assert rows_of(spark, ingestion, "id") == [(i,) for i in range(len(names))]

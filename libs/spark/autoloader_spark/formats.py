@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
 from autoloader_spark.options import OPTIONS, CorruptRecords
+from autoloader_spark.paths import load_files
 
 CORRUPT_COLUMN = "_corrupt_record"
 TEXT_FORMATS = ("csv", "json", "text")
@@ -70,9 +71,10 @@ def sample_schema(spark: SparkSession, spec: ReadSpec, paths: Sequence[str]) -> 
     if spec.format == "csv" and spec.options.get("inferSchema", "false").lower() != "true":
         names: list[str] = []
         for path in paths:
-            for name in reader(spark, ReadSpec("csv", spec.options), None).load(path).columns:
+            header = load_files(reader(spark, ReadSpec("csv", spec.options), None), [path])
+            for name in header.columns:
                 if name not in names and name != CORRUPT_COLUMN:
                     names.append(name)
         return StructType([StructField(name, StringType(), True) for name in names])
-    frame: DataFrame = reader(spark, ReadSpec(spec.format, spec.options), None).load(list(paths))
+    frame: DataFrame = load_files(reader(spark, ReadSpec(spec.format, spec.options), None), paths)
     return StructType([f for f in frame.schema.fields if f.name != CORRUPT_COLUMN])

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote as quote_path
 from urllib.parse import unquote
 
 from pyspark.errors import PySparkException
@@ -26,6 +24,7 @@ from autoloader_spark.errors import NewColumnsRejected
 from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, sql_string
 from autoloader_spark.options import CorruptRecords
+from autoloader_spark.paths import literal, load_files, spark_file_uri
 from autoloader_spark.session import with_deadline
 
 log = logging.getLogger(__name__)
@@ -159,7 +158,7 @@ def _append(
     read = formats.reader(spark, spec.read, read_schema)
     frame = _read_by_folder(read, paths, read_roots) if read_roots else None
     if frame is None:
-        frame = read.load(paths)
+        frame = load_files(read, paths)
     frame = _with_metadata(frame, spec.metadata, batch_id, files)
     if spec.evolution == "rescue" and new:
         rescued = F.to_json(F.struct(*[F.col(quote(f.name)) for f in new]))
@@ -197,7 +196,7 @@ def _read_by_folder(
     """The batch's files read by listing their folders and keeping them by path; None (read
     them one by one) when Spark's listing does not show every one of them under the name
     expected, for a file the filter missed would load no rows and pass for empty."""
-    folders = read.option("recursiveFileLookup", "true").load(list(read_roots))
+    folders = load_files(read.option("recursiveFileLookup", "true"), read_roots)
     wanted = {spark_file_uri(path) for path in paths}
     unlisted = wanted - set(folders.inputFiles())
     if unlisted:
@@ -318,7 +317,8 @@ def _failed_file(error: Exception, files: Sequence[FileToLoad]) -> FileToLoad | 
     message = str(error)
     decoded = unquote(message)
     for candidate in files:
-        if candidate.spark_path in message or candidate.spark_path in decoded:
+        named = (candidate.spark_path, literal(candidate.spark_path))
+        if any(name in message or name in decoded for name in named):
             return candidate
     return None
 
@@ -330,33 +330,6 @@ def _reason(error: PySparkException) -> str:
     causes = re.findall(r"(?:Caused by: |\n)([A-Za-z.]+(?:Exception|Error)[^\n]*)", message)
     cause = causes[-1] if causes else message.strip().splitlines()[0]
     return f"{condition}: {cause[:500]}"
-
-
-# What java.net.URI leaves unescaped in a path, besides ASCII letters and digits.
-_URI_PATH_SAFE = frozenset("-_.!~*'():@&=+$,;/")
-
-
-def spark_file_uri(path: str) -> str:
-    """A file's path as Spark reports it in _metadata.file_path: Hadoop's Path.toUri().toString().
-
-    java.net.URI percent-encodes the ASCII characters a path may not hold (space, %, #, ?, …)
-    and non-ASCII spaces and controls, and keeps every other character, accented ones included;
-    a local file is written file:/path, without the empty authority.
-    """
-    scheme, _, rest = path.partition("://")
-    authority, slash, file_path = rest.partition("/")
-    encoded = "".join(_uri_path_char(char) for char in slash + file_path)
-    if scheme == "file" and not authority:
-        return f"file:{encoded}"
-    return f"{scheme}://{authority}{encoded}"
-
-
-def _uri_path_char(char: str) -> str:
-    if char.isascii():
-        return char if char.isalnum() or char in _URI_PATH_SAFE else quote_path(char, safe="")
-    if unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc"):
-        return quote_path(char, safe="")
-    return char
 
 
 def _normal(path: str) -> str:

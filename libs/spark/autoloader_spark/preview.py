@@ -11,6 +11,7 @@ from pyspark.sql.types import StructType
 
 from autoloader_spark import formats, table
 from autoloader_spark.load import RESCUED_COLUMN, LoadSpec, in_header_order
+from autoloader_spark.paths import load_files
 from autoloader_spark.session import with_deadline
 
 
@@ -38,7 +39,7 @@ def preview(
     if spec.schema is not None and spec.read.format == "csv":
         header = formats.sample_schema(spark, spec.read, sample_paths[:1])
         schema = in_header_order(schema, header)
-    frame = formats.reader(spark, spec.read, schema).load(list(sample_paths))
+    frame = load_files(formats.reader(spark, spec.read, schema), sample_paths)
     rows = with_deadline(spark, frame.limit(limit).collect, spec.query_timeout, "reading a preview")
     existing = table.table_schema(spark, spec.table)
     return PreviewResult(
