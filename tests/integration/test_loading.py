@@ -457,3 +457,25 @@ def test_file_names_are_read_as_names_not_patterns(
 
     assert (loaded.loaded_files, loaded.failed_files, loaded.rows) == (7, 0, 7)
     assert rows_of(spark, ingestion, "id") == [(i,) for i in range(len(names))]
+
+
+def test_hive_style_folders_load_with_the_files_columns_only(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    """Landing zones are often laid out day=…/hour=…: a batch across such folders (of unequal
+    depth) loads its files' columns, without partition columns Spark might infer from them."""
+    place.put(
+        {
+            "in/day=2026-11-28/a.csv": csv([(1, "a", 1.0)]),
+            "in/day=2026-11-29/b.csv": csv([(2, "b", 2.0)]),
+            "in/day=2026-11-29/hour=10/c.csv": csv([(3, "c", 3.0)]),
+        }
+    )
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+
+    loaded = ingest(sessions, spark, ingestion, place)
+
+    assert (loaded.loaded_files, loaded.failed_files, loaded.rows) == (3, 0, 3)
+    columns = spark.table(f"lake.it_loading.{ingestion.destination_table}").columns
+    assert "day" not in columns and "hour" not in columns  # no partition columns inferred
+    assert rows_of(spark, ingestion) == [(1, "a", 1.0), (2, "b", 2.0), (3, "c", 3.0)]
