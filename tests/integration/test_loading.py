@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
 
-from autoloader_spark.paths import literal
+from autoloader_spark.paths import load_files
 from autoloader_storage.uri import spark_path_of
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
@@ -402,10 +402,9 @@ def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
         assert load_claimed_batch(sessions, spark, ingestion, batch).rows == 1
 
     loaded = rows_of(spark, ingestion, "id, _source_file, _source_modified_at")
-    as_spark_reports = (
-        spark.read.schema(DDL)
-        .option("header", "true")
-        .csv([literal(spark_path_of(place.uri + "/in/" + name)) for name in names])
+    as_spark_reports = load_files(
+        spark.read.format("csv").schema(DDL).option("header", "true"),
+        [spark_path_of(place.uri + "/in/" + name) for name in names],
     )
     reported = as_spark_reports.select(
         "id", "_metadata.file_path", "_metadata.file_modification_time"
