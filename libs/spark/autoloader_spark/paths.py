@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, DataFrameReader
 _GLOB_CHARACTERS = re.compile(r"([\[\]{}*?\\])")
 # What java.net.URI leaves unescaped in a path, besides ASCII letters and digits.
 _URI_PATH_SAFE = frozenset("-_.!~*'():@&=+$,;/")
+_URI_PATH_PLAIN = re.compile(r"[A-Za-z0-9\-_.!~*'():@&=+$,;/]*")
 
 
 def literal(path: str) -> str:
@@ -38,7 +39,9 @@ def spark_file_uri(path: str) -> str:
     """
     scheme, _, rest = path.partition("://")
     authority, slash, file_path = rest.partition("/")
-    encoded = "".join(_uri_path_char(char) for char in slash + file_path)
+    encoded = slash + file_path
+    if not _URI_PATH_PLAIN.fullmatch(encoded):  # most names need no escaping: skip the loop
+        encoded = "".join(_uri_path_char(char) for char in encoded)
     if scheme == "file" and not authority:
         return f"file:{encoded}"
     return f"{scheme}://{authority}{encoded}"

@@ -13,6 +13,11 @@ from autoloader_spark.paths import literal, spark_file_uri
         ("s3a://landing/in/ümlaut (1)!'.csv", "s3a://landing/in/ümlaut%20(1)!'.csv"),
         ("s3a://landing/in/n\u00a0b.csv", "s3a://landing/in/n%C2%A0b.csv"),
         ("file:///tmp/in/a b.csv", "file:/tmp/in/a%20b.csv"),
+        ("s3a://landing/in/x[1]{2}.csv", "s3a://landing/in/x%5B1%5D%7B2%7D.csv"),
+        (
+            "s3a://landing/in/a-b_c.d~e!*'():@&=+$,;.csv",
+            "s3a://landing/in/a-b_c.d~e!*'():@&=+$,;.csv",
+        ),
         (
             "abfss://raw@acct.dfs.core.windows.net/x/a=1,b;c.csv",
             "abfss://raw@acct.dfs.core.windows.net/x/a=1,b;c.csv",
