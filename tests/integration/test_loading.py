@@ -27,6 +27,7 @@ from stores import Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
 
 from autoloader_spark.paths import load_files
+from autoloader_spark.session import cluster_parallelism
 from autoloader_storage.uri import spark_path_of
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
@@ -365,6 +366,25 @@ def test_many_files_read_by_folder_load_only_the_batch(
     assert len(ids) == len(set(ids)) == 144
     with transaction(sessions) as session:
         assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 144}
+
+
+def test_a_batch_of_many_small_files_writes_one_data_file_per_core(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    """Spark reads small files about 32 to a task and each task writes a data file (300 files
+    would make 10); the batch's read is merged to one task per core instead."""
+    place.put({f"in/f-{i:03d}.csv": csv([(i, f"n{i}", float(i))]) for i in range(300)})
+    ingestion = new_ingestion(sessions, place, schema_ddl=DDL)
+
+    result = ingest(sessions, spark, ingestion, place)
+
+    table = f"lake.it_loading.{ingestion.destination_table}"
+    data_files = spark.sql(f"SELECT count(*) FROM {table}.files").first()
+    assert data_files is not None and 1 <= data_files[0] <= cluster_parallelism(spark) < 10
+    assert result.rows == 300
+    assert [row[0] for row in rows_of(spark, ingestion, "id")] == list(range(300))
+    with transaction(sessions) as session:
+        assert FileLedger(session).counts(ingestion.id) == {FileStatus.LOADED: 300}
 
 
 @pytest.mark.parametrize("kind", ["s3", "local"])

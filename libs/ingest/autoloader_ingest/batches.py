@@ -66,7 +66,7 @@ def load_claimed_batch(
     sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, batch: ClaimedBatch
 ) -> BatchResult:
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
-    files = [FileToLoad(f.id, spark_path_of(f.path), f.modified_at) for f in batch.files]
+    files = [FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size) for f in batch.files]
     with sessions() as session:
         roots = read_roots(session, ingestion.id, [f.path for f in batch.files])
     try:

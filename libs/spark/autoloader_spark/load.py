@@ -25,13 +25,15 @@ from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, sql_string
 from autoloader_spark.options import CorruptRecords
 from autoloader_spark.paths import literal, load_files, spark_file_uri
-from autoloader_spark.session import with_deadline
+from autoloader_spark.session import cluster_parallelism, with_deadline
 
 log = logging.getLogger(__name__)
 
 BATCH_PROPERTY = "autoloader.batch-id"
 RESCUED_COLUMN = "_rescued_data"
 SAMPLE_FILES = 10
+# The bytes of input per write task for a batch of many files, as Spark splits a large file.
+WRITE_PARTITION_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class FileToLoad:
     id: int
     spark_path: str
     modified_at: datetime | None = None  # as listed; lets a lone file's columns be constants
+    size: int | None = None  # bytes, as listed; sizes the write of a batch of many files
 
 
 @dataclass
@@ -184,10 +187,28 @@ def _append(
     absent = [c for c in existing.fields if c.name not in present.fieldNames()]
     if absent:
         frame = frame.select("*", *[F.lit(None).cast(c.dataType).alias(c.name) for c in absent])
+    partitions = write_partitions(files, cluster_parallelism(spark)) if len(files) > 1 else None
+    if partitions is not None:
+        frame = frame.coalesce(partitions)
     writer = frame.writeTo(spec.table.sql).option(f"snapshot-property.{BATCH_PROPERTY}", batch_id)
     with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
     outcome.new_columns = [f.name for f in new] if spec.evolution == "add_new_columns" else []
     outcome.schema_after = table.table_schema(spark, spec.table)
+
+
+def write_partitions(files: Sequence[FileToLoad], parallelism: int) -> int | None:
+    """How many tasks should write a batch of many files, or None to leave Spark's split.
+
+    Spark packs small files about 32 to a task (it counts each as 4 MB), and each task writes
+    its own data file: 10,000 files of 1 KB became 313 data files of a few KB, slow to write and
+    slower to query. Merging the read's partitions to one per 128 MB of input, and at least one
+    per core, writes a few large files instead; it never splits further than Spark did.
+    """
+    if any(f.size is None for f in files):
+        return None
+    total = sum(f.size or 0 for f in files)
+    wanted = max(parallelism, -(-total // WRITE_PARTITION_BYTES))
+    return wanted if wanted < len(files) else None
 
 
 def _read_by_folder(

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 
 from autoloader_spark.errors import SparkCallTimeout
 
 T = TypeVar("T")
 _sessions: dict[str, SparkSession] = {}
+_parallelism: weakref.WeakKeyDictionary[SparkSession, int] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -70,3 +73,15 @@ def with_deadline(spark: SparkSession, call: Callable[[], T], seconds: float, wh
         ) from error
     finally:
         pool.shutdown(wait=False)
+
+
+def cluster_parallelism(spark: SparkSession, seconds: float = 120) -> int:
+    """How many tasks the cluster runs at once (Spark's default parallelism), measured once per
+    session: Spark Connect does not expose it, but a range read without a partition count is
+    split into that many partitions."""
+    known = _parallelism.get(spark)
+    if known is None:
+        probe = spark.range(0, 1 << 16).select(F.spark_partition_id().alias("p")).distinct()
+        known = max(1, with_deadline(spark, probe.count, seconds, "measuring the parallelism"))
+        _parallelism[spark] = known
+    return known
