@@ -31,6 +31,7 @@ from autoloader_metadata.db import alembic_config, make_engine, session_factory
 from autoloader_metadata.enums import ApiScope, FileFormat
 from autoloader_metadata.models import Ingestion
 from autoloader_metadata.repositories import ApiKeyRepository, new_key
+from autoloader_model.store import IngestionStore
 from ledger import drop_database, fresh_database
 from sqlalchemy import insert, text
 
@@ -74,6 +75,7 @@ def seed(database: str, count: int) -> tuple[str, list[str]]:
                 for n, ingestion_id in enumerate(ids)
             ],
         )
+        IngestionStore(session).refresh_documents(ids)  # a Core insert renders no document
     # A table that has been in use has statistics and a visibility map (autovacuum's work);
     # a freshly filled one would be planned blind within the benchmark's minute. A VACUUM
     # right after the insert can leave every page not all-visible (a transaction still open

@@ -23,8 +23,10 @@ from alembic import command
 from autoloader_discovery.discover import discover
 from autoloader_metadata.db import alembic_config, make_engine, session_factory, transaction
 from autoloader_metadata.enums import FileFormat, ListingMode
-from autoloader_metadata.models import DiscoveryState, Ingestion
-from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from autoloader_metadata.models import DiscoveryState
+from autoloader_metadata.repositories import TenantRepository
+from autoloader_model.ingestion import Ingestion, spec_of_columns
+from autoloader_model.store import IngestionStore
 from ledger import drop_database, fresh_database, peak_rss_mb, reset_peak_rss
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,17 +49,19 @@ def upload(fs: Any, root: str, keys: list[str]) -> None:
 def new_ingestion(sessions: sessionmaker[Session], uri: str, mode: ListingMode) -> Ingestion:
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"bench-{uuid.uuid4().hex[:6]}")
-        ingestion = IngestionRepository(session).create(
+        ingestion = IngestionStore(session).create(
             tenant.id,
-            "events",
-            source_uri=uri,
-            credential_ref="env:BENCH_S3",
-            format=FileFormat.JSON,
-            destination_catalog="lake",
-            destination_namespace="bench",
-            destination_table="events",
-            listing_mode=mode,
-            full_listing_every=1000,
+            spec_of_columns(
+                name="events",
+                source_uri=uri,
+                credential_ref="env:BENCH_S3",
+                format=FileFormat.JSON,
+                destination_catalog="lake",
+                destination_namespace="bench",
+                destination_table="events",
+                listing_mode=mode,
+                full_listing_every=1000,
+            ),
         )
     return ingestion
 

@@ -22,7 +22,9 @@ from autoloader_metadata.db import alembic_config, make_engine, session_factory,
 from autoloader_metadata.enums import FileFormat, FileStatus, RewrittenFilePolicy
 from autoloader_metadata.ledger import FileLedger, ListedFile
 from autoloader_metadata.models import LedgerFile
-from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from autoloader_metadata.repositories import TenantRepository
+from autoloader_model.ingestion import spec_of_columns
+from autoloader_model.store import IngestionStore
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -73,14 +75,16 @@ def seed(engine: Engine, existing: int) -> uuid.UUID:
     sessions = session_factory(engine)
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create("bench")
-        ingestion = IngestionRepository(session).create(
+        ingestion = IngestionStore(session).create(
             tenant.id,
-            "events",
-            source_uri="s3://landing/events/",
-            format=FileFormat.PARQUET,
-            destination_catalog="lake",
-            destination_namespace="bench",
-            destination_table="events",
+            spec_of_columns(
+                name="events",
+                source_uri="s3://landing/events/",
+                format=FileFormat.PARQUET,
+                destination_catalog="lake",
+                destination_namespace="bench",
+                destination_table="events",
+            ),
         )
         driver: Any = session.connection().connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(

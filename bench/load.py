@@ -30,8 +30,9 @@ from autoloader_ingest.batches import load_claimed_batch
 from autoloader_metadata.db import alembic_config, make_engine, session_factory, transaction
 from autoloader_metadata.enums import FileFormat
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Ingestion
-from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from autoloader_metadata.repositories import TenantRepository
+from autoloader_model.ingestion import Ingestion, spec_of_columns
+from autoloader_model.store import IngestionStore
 from ledger import drop_database, fresh_database
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -102,17 +103,19 @@ def write_small_json(fs: Any, root: str, files: int, rows_per_file: int) -> None
 def ingestion_for(sessions: sessionmaker[Session], uri: str, fmt: FileFormat) -> Ingestion:
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"bench-{uuid.uuid4().hex[:6]}")
-        return IngestionRepository(session).create(
+        return IngestionStore(session).create(
             tenant.id,
-            "load",
-            source_uri=uri,
-            credential_ref="env:BENCH_S3",
-            format=fmt,
-            schema_ddl=DDL,
-            destination_catalog="lake",
-            destination_namespace="bench_load",
-            destination_table=f"ours_{uuid.uuid4().hex[:8]}",
-            max_files_per_batch=100_000,
+            spec_of_columns(
+                name="load",
+                source_uri=uri,
+                credential_ref="env:BENCH_S3",
+                format=fmt,
+                schema_ddl=DDL,
+                destination_catalog="lake",
+                destination_namespace="bench_load",
+                destination_table=f"ours_{uuid.uuid4().hex[:8]}",
+                max_files_per_batch=100_000,
+            ),
         )
 
 

@@ -31,7 +31,11 @@ from _stack import services
 from alembic import command
 from autoloader_metadata.db import alembic_config, make_engine, session_factory
 from autoloader_metadata.enums import FileFormat
-from autoloader_metadata.models import Ingestion, Tenant
+from autoloader_metadata.models import Ingestion as IngestionRow
+from autoloader_metadata.models import Tenant
+from autoloader_model.ingestion import Ingestion, spec_of_columns
+from autoloader_model.spec import ScheduleSpec
+from autoloader_model.store import IngestionStore
 from ledger import drop_database, fresh_database
 from pydantic import SecretStr
 from sqlalchemy import insert, update
@@ -110,22 +114,21 @@ async def trigger_latencies(
     async with get_client() as client:
         await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
         orchestrator = Orchestrator(client, settings)
-        with sessions() as session:
-            ingestion = Ingestion(
-                tenant_id=tenant,
-                name="latency",
-                source_uri="s3://landing/bench-empty/",
-                credential_ref="env:BENCH_S3",
-                format=FileFormat.CSV,
-                destination_catalog="lake",
-                destination_namespace="bench",
-                destination_table="latency",
-            )
-            session.add(ingestion)
-            session.flush()
-            await orchestrator.write_deployment(ingestion, orchestrator.spec(ingestion))
-            session.commit()
-            session.expunge(ingestion)
+        spec = spec_of_columns(
+            name="latency",
+            source_uri="s3://landing/bench-empty/",
+            credential_ref="env:BENCH_S3",
+            format=FileFormat.CSV,
+            destination_catalog="lake",
+            destination_namespace="bench",
+            destination_table="latency",
+        )
+        with sessions.begin() as session:
+            created = IngestionStore(session).create(tenant, spec)
+        deployment_id, flow_id = await orchestrator.apply(created)
+        with sessions.begin() as session:
+            ingestion = IngestionStore(session).mark_deployed(created, deployment_id, flow_id)
+        assert ingestion is not None
         baseline_id = await bare_deployment(
             client,
             settings,
@@ -192,7 +195,7 @@ def seed_ingestions(
         for n, ingestion_id in enumerate(ids)
     ]
     with sessions.begin() as session:
-        session.execute(insert(Ingestion), rows)
+        session.execute(insert(IngestionRow), rows)
     return ids
 
 
@@ -209,29 +212,30 @@ async def create_deployments(
         orchestrator = Orchestrator(client, settings)
         await orchestrator.deployments.flow_id()
         with sessions() as session:
-            rows = {row.id: row for row in session.query(Ingestion).filter(Ingestion.id.in_(ids))}
-            for row in rows.values():
-                session.expunge(row)
+            store = IngestionStore(session)
+            rows = {i: found for i in ids if (found := store.find(i)) is not None}
         limit = asyncio.Semaphore(CONCURRENCY)
         deployed: dict[uuid.UUID, uuid.UUID] = {}
 
         async def deploy(ingestion: Ingestion) -> None:
             async with limit:
-                ingestion.schedule_cron = hourly_cron_due_soon(lead)
-                deployed[ingestion.id] = await orchestrator.write_deployment(
-                    ingestion, orchestrator.spec(ingestion)
-                )
+                schedule = ScheduleSpec(cron=hourly_cron_due_soon(lead))
+                spec = ingestion.spec.model_copy(update={"schedule": schedule})
+                rows[ingestion.id] = ingestion = ingestion.model_copy(update={"spec": spec})
+                deployment_id, _ = await orchestrator.apply(ingestion)
+                assert deployment_id is not None
+                deployed[ingestion.id] = deployment_id
 
         started = time.perf_counter()
         await asyncio.gather(*(deploy(rows[i]) for i in ids))
         with sessions.begin() as session:
             session.execute(
-                update(Ingestion),
+                update(IngestionRow),
                 [
                     {
                         "id": i,
                         "prefect_deployment_id": d,
-                        "schedule_cron": rows[i].schedule_cron,
+                        "schedule_cron": rows[i].spec.schedule.cron,
                     }
                     for i, d in deployed.items()
                 ],
@@ -376,7 +380,7 @@ def main() -> None:
         with sessions() as session:
             deployed = {
                 row.prefect_deployment_id
-                for row in session.query(Ingestion).filter(Ingestion.id.in_(ids))
+                for row in session.query(IngestionRow).filter(IngestionRow.id.in_(ids))
                 if row.prefect_deployment_id
             }
         lateness = asyncio.run(schedule_lateness(scale_settings.work_pool, deployed, since, lead))

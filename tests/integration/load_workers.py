@@ -10,7 +10,7 @@ import uuid
 from autoloader_ingest.batches import load_spec
 from autoloader_metadata.db import make_engine, session_factory, transaction
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Ingestion
+from autoloader_model.store import IngestionStore
 
 from autoloader_spark.load import FileToLoad, load_batch
 from autoloader_spark.session import connect
@@ -21,7 +21,7 @@ def commit_then_die(url: str, ingestion_id: str, remote: str) -> None:
     engine = make_engine(url, pool_size=1)
     sessions = session_factory(engine)
     with transaction(sessions) as session:
-        ingestion = session.get(Ingestion, uuid.UUID(ingestion_id))
+        ingestion = IngestionStore(session).find(uuid.UUID(ingestion_id))
         assert ingestion is not None
         batch = FileLedger(session).claim_batch(ingestion.id, 100, 10**12)
     assert batch is not None

@@ -55,7 +55,9 @@ def create_ingestion(sessions: Any, **fields: Any) -> Any:
 
     from autoloader_metadata.db import transaction
     from autoloader_metadata.enums import FileFormat
-    from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+    from autoloader_metadata.repositories import TenantRepository
+    from autoloader_model.ingestion import spec_of_columns
+    from autoloader_model.store import IngestionStore
 
     values: dict[str, Any] = {
         "source_uri": "s3://landing/orders/",
@@ -67,7 +69,9 @@ def create_ingestion(sessions: Any, **fields: Any) -> Any:
     }
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"tenant-{uuid.uuid4().hex[:8]}")
-        return IngestionRepository(session).create(tenant.id, "orders", **values).id
+        return (
+            IngestionStore(session).create(tenant.id, spec_of_columns(name="orders", **values)).id
+        )
 
 
 def prefect_call(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:

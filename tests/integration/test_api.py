@@ -17,7 +17,7 @@ from sqlalchemy import text
 from stores import Place
 from support import StackFactory, csv_of, prefect_call
 
-from autoloader_api.schemas import IngestionCreate
+from autoloader_api.schemas import IngestionSpec
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_a_day_with_the_api(
     assert created.headers["Location"].endswith(ingestion_id)
     # The answer (JSON built by PostgreSQL) holds what was asked, defaults filled in; an empty
     # PATCH (which reads the row back through mapping.spec_of) changes none of it.
-    asked = IngestionCreate.model_validate(body).model_dump(mode="json")
+    asked = IngestionSpec.model_validate(body).model_dump(mode="json")
     spec_fields = ("name", "source", "format", "destination", "schedule", "batch", "work_queue")
     assert {k: ingestion[k] for k in spec_fields} == {k: asked[k] for k in spec_fields}
     unchanged = client.patch(f"/api/v1/ingestions/{ingestion_id}", json={})

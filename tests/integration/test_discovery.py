@@ -12,7 +12,8 @@ import pytest
 from autoloader_discovery.discover import discover
 from autoloader_metadata.db import make_engine, session_factory, transaction
 from autoloader_metadata.enums import ListingMode, RewrittenFilePolicy
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from sqlalchemy.orm import Session, sessionmaker
 from stores import KINDS, SERVICE, Place, new_place
 from support import StackFactory, create_ingestion, migrated_database
@@ -102,9 +103,9 @@ def ingestion_for(sessions: sessionmaker[Session], place: Place, **fields: objec
         sessions, source_uri=place.uri, credential_ref=place.credential_ref, **fields
     )
     with sessions() as session:
-        ingestion = session.get(Ingestion, ingestion_id)
-        assert ingestion is not None
-        return ingestion
+        ingestion = IngestionStore(session).find(ingestion_id)
+    assert ingestion is not None
+    return ingestion
 
 
 def run_discovery(

@@ -18,7 +18,10 @@ from autoloader_metadata.enums import BatchStatus, FileFormat, FileStatus, Rewri
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
 from autoloader_metadata.ledger import FileLedger, ListedFile
 from autoloader_metadata.models import Batch
-from autoloader_metadata.repositories import IngestionRepository, TenantRepository
+from autoloader_metadata.repositories import TenantRepository
+from autoloader_model.ingestion import spec_of_columns
+from autoloader_model.spec import IngestionSpec
+from autoloader_model.store import IngestionStore
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from support import StackFactory, create_ingestion, migrated_database
@@ -44,14 +47,15 @@ def new_ingestion(sessions: sessionmaker[Session], **fields: object) -> uuid.UUI
     return ingestion
 
 
-def ingestion_fields() -> dict[str, object]:
-    return {
-        "source_uri": "s3://landing/orders/",
-        "format": FileFormat.CSV,
-        "destination_catalog": "lake",
-        "destination_namespace": "sales",
-        "destination_table": "orders",
-    }
+def orders_spec() -> IngestionSpec:
+    return spec_of_columns(
+        name="orders",
+        source_uri="s3://landing/orders/",
+        format=FileFormat.CSV,
+        destination_catalog="lake",
+        destination_namespace="sales",
+        destination_table="orders",
+    )
 
 
 def listing(count: int, start: int = 0, size: int = 100, etag: str = "v1") -> list[ListedFile]:
@@ -79,19 +83,19 @@ def test_a_duplicate_ingestion_name_is_a_conflict(sessions: sessionmaker[Session
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"t-{uuid.uuid4().hex[:8]}")
         other = TenantRepository(session).create(f"t-{uuid.uuid4().hex[:8]}")
-        repository = IngestionRepository(session)
-        repository.create(tenant.id, "orders", **ingestion_fields())
+        store = IngestionStore(session)
+        store.create(tenant.id, orders_spec())
 
         with pytest.raises(Conflict, match="an ingestion named 'orders' already exists"):
-            repository.create(tenant.id, "orders", **ingestion_fields())
+            store.create(tenant.id, orders_spec())
         # The session stays usable, and another tenant may use the name.
-        assert repository.create(other.id, "orders", **ingestion_fields()).name == "orders"
+        assert store.create(other.id, orders_spec()).name == "orders"
 
 
 def test_an_unknown_tenant_is_refused(sessions: sessionmaker[Session]) -> None:
     missing = uuid.uuid4()
     with transaction(sessions) as session, pytest.raises(Invalid, match=str(missing)):
-        IngestionRepository(session).create(missing, "orders", **ingestion_fields())
+        IngestionStore(session).create(missing, orders_spec())
 
 
 def test_another_tenants_ingestion_is_not_found(sessions: sessionmaker[Session]) -> None:
@@ -99,7 +103,7 @@ def test_another_tenants_ingestion_is_not_found(sessions: sessionmaker[Session])
     with transaction(sessions) as session:
         stranger = TenantRepository(session).create(f"t-{uuid.uuid4().hex[:8]}")
         with pytest.raises(NotFound):
-            IngestionRepository(session).get(stranger.id, ingestion)
+            IngestionStore(session).get(stranger.id, ingestion)
 
 
 # -- discovery ----------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_b
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
+from autoloader_metadata.models import LedgerFile, SchemaVersion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 from sqlalchemy import select
@@ -63,9 +65,9 @@ def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) 
     }
     ingestion_id = create_ingestion(sessions, **values)
     with sessions() as session:
-        ingestion = session.get(Ingestion, ingestion_id)
-        assert ingestion is not None
-        return ingestion
+        ingestion = IngestionStore(session).find(ingestion_id)
+    assert ingestion is not None
+    return ingestion
 
 
 def discover_and_claim(sessions: sessionmaker[Session], ingestion: Ingestion, place: Place) -> Any:
@@ -85,7 +87,7 @@ def ingest(
 def rows_of(
     spark: SparkSession, ingestion: Ingestion, columns: str = "id, name, amount"
 ) -> list[tuple[Any, ...]]:
-    table = f"lake.it_loading.{ingestion.destination_table}"
+    table = f"lake.it_loading.{ingestion.spec.destination.table}"
     return sorted(tuple(r) for r in spark.sql(f"SELECT {columns} FROM {table}").collect())
 
 
@@ -118,7 +120,7 @@ def test_each_format_loads_exact_rows_and_values(
     assert result.failed_files == 0 and result.rows == 3
     assert rows_of(spark, ingestion) == ROWS
     meta = spark.sql(
-        f"SELECT DISTINCT _batch_id, _source_file FROM lake.it_loading.{ingestion.destination_table}"
+        f"SELECT DISTINCT _batch_id, _source_file FROM lake.it_loading.{ingestion.spec.destination.table}"
     ).collect()
     assert {r["_batch_id"] for r in meta} == {str(result.batch_id)}
     assert all(r["_source_file"].startswith(f"s3a://{place.root}/") for r in meta)
@@ -157,7 +159,7 @@ def test_schema_evolution_modes_on_a_file_with_two_extra_columns(
 
     second = ingest(sessions, spark, ingestion, place)
 
-    table = f"lake.it_loading.{ingestion.destination_table}"
+    table = f"lake.it_loading.{ingestion.spec.destination.table}"
     columns = spark.table(table).columns
     if mode is SchemaEvolution.ADD_NEW_COLUMNS:
         assert {"color", "size"} <= set(columns)
@@ -274,7 +276,7 @@ def test_a_crash_after_the_commit_is_recovered_without_loading_twice(
     assert recover_batch(sessions, spark, ingestion, batch_id) is True
     assert discover_and_claim(sessions, ingestion, place) is None  # nothing left to load
 
-    table = f"lake.it_loading.{ingestion.destination_table}"
+    table = f"lake.it_loading.{ingestion.spec.destination.table}"
     count, checksum = spark.sql(f"SELECT count(*), sum(id) FROM {table}").first() or (0, 0)
     assert (count, checksum) == (300, sum(range(1, 301)))
     with sessions() as session:
@@ -325,7 +327,7 @@ def test_a_preview_of_ten_files_shows_schema_diff_and_rows_and_writes_nothing(
         f"{place.root}/seed",
     )
     seeded = new_ingestion(
-        sessions, seed, format=FileFormat.JSON, destination_table=loaded.destination_table
+        sessions, seed, format=FileFormat.JSON, destination_table=loaded.spec.destination.table
     )
     ingest(sessions, spark, seeded, seed)  # the table exists with columns id and name
 
@@ -378,7 +380,7 @@ def test_a_batch_of_many_small_files_writes_one_data_file_per_core(
 
     result = ingest(sessions, spark, ingestion, place)
 
-    table = f"lake.it_loading.{ingestion.destination_table}"
+    table = f"lake.it_loading.{ingestion.spec.destination.table}"
     data_files = spark.sql(f"SELECT count(*) FROM {table}.files").first()
     assert data_files is not None and 1 <= data_files[0] <= cluster_parallelism(spark) < 10
     assert result.rows == 300
@@ -495,6 +497,6 @@ def test_hive_style_folders_load_with_the_files_columns_only(
     loaded = ingest(sessions, spark, ingestion, place)
 
     assert (loaded.loaded_files, loaded.failed_files, loaded.rows) == (3, 0, 3)
-    columns = spark.table(f"lake.it_loading.{ingestion.destination_table}").columns
+    columns = spark.table(f"lake.it_loading.{ingestion.spec.destination.table}").columns
     assert "day" not in columns and "hour" not in columns  # no partition columns inferred
     assert rows_of(spark, ingestion) == [(1, "a", 1.0), (2, "b", 2.0), (3, "c", 3.0)]

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 from autoloader_metadata.enums import FileFormat, FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Batch, Ingestion, LedgerFile
+from autoloader_metadata.models import Batch, LedgerFile
+from autoloader_model.ingestion import Ingestion, spec_columns, spec_of_columns
+from autoloader_model.store import IngestionStore
 from prefect_workers import WorkerProcess, wait_for
 from pydantic import SecretStr
 from pyspark.sql import SparkSession
@@ -105,22 +107,20 @@ def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) 
         destination_table=f"t_{uuid.uuid4().hex[:10]}",
         **fields,
     )
-    with sessions() as session:
-        ingestion = session.get(Ingestion, ingestion_id)
-        assert ingestion is not None
-        session.expunge(ingestion)
-        return ingestion
+    return ingestion_with(sessions, ingestion_id)
 
 
 def change_and_deploy(
     sessions: sessionmaker[Session], settings: Settings, ingestion_id: uuid.UUID, **changes: Any
 ) -> uuid.UUID:
     """Changes the ingestion's row, then writes its deployment again, as the API does."""
+    status = changes.pop("status", None)
     with sessions.begin() as session:
-        row = session.get(Ingestion, ingestion_id)
-        assert row is not None
-        for name, value in changes.items():
-            setattr(row, name, value)
+        store = IngestionStore(session)
+        current = store.find(ingestion_id)
+        assert current is not None
+        spec = spec_of_columns(**{**spec_columns(current.spec), **changes})
+        store.change(current, spec=spec, status=status)
     return deploy(sessions, settings, ingestion_id)
 
 
@@ -133,15 +133,16 @@ def deploy(
 
     async def go(client: Any) -> uuid.UUID:
         await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
+        orchestrator = Orchestrator(client, settings)
         with sessions() as session:
-            ingestion = session.get(Ingestion, ingestion_id)
-            assert ingestion is not None
-            orchestrator = Orchestrator(client, settings)
-            deployment_id = await orchestrator.write_deployment(
-                ingestion, orchestrator.spec_in(session, ingestion)
-            )
-            session.commit()
-            return deployment_id
+            ingestion = IngestionStore(session).find(ingestion_id)
+            backlog = orchestrator.pending_bytes(session, ingestion_id)
+        assert ingestion is not None
+        deployment_id, flow_id = await orchestrator.apply(ingestion, backlog)
+        assert deployment_id is not None
+        with sessions.begin() as session:
+            IngestionStore(session).mark_deployed(ingestion, deployment_id, flow_id)
+        return deployment_id
 
     return prefect_call(go)
 
@@ -162,7 +163,7 @@ def finished(run_id: uuid.UUID) -> Any:
 
 
 def table_ids(spark: SparkSession, ingestion: Ingestion) -> list[int]:
-    name = f"lake.it_orchestration.{ingestion.destination_table}"
+    name = f"lake.it_orchestration.{ingestion.spec.destination.table}"
     spark.catalog.refreshTable(name)  # the session caches Iceberg tables; workers wrote since
     return sorted(row.id for row in spark.table(name).select("id").collect())
 
@@ -277,10 +278,9 @@ def test_scheduled_manual_paused_and_resumed_runs(
 
 def ingestion_with(sessions: sessionmaker[Session], ingestion_id: uuid.UUID) -> Ingestion:
     with sessions() as session:
-        row = session.get(Ingestion, ingestion_id)
-        assert row is not None
-        session.expunge(row)
-        return row
+        found = IngestionStore(session).find(ingestion_id)
+    assert found is not None
+    return found
 
 
 def test_a_run_killed_with_its_worker_is_crashed_and_its_files_load_once(

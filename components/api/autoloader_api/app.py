@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from autoloader_api import errors
+from autoloader_api.limits import RequestLimits
 from autoloader_api.metrics import RequestMetrics
 from autoloader_api.routes import admin, clusters, files, ingestions, operations, previews, runs
 from autoloader_api.services import Services
@@ -27,9 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.of(settings or get_settings())
         app.state.services = services
-        await services.open()
         async with services.prefect:
             # The imports (Prefect's above all) leave ~1M long-lived objects; a full collection
             # walking them paused requests for tens of ms. Frozen, collections skip them.
@@ -38,11 +37,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         await services.close()
 
+    settings = settings or get_settings()
+    services = Services.of(settings)
     app = FastAPI(
         title="Autoloader", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     errors.install(app)
     app.add_middleware(RequestMetrics)
+    # Outermost: the deadline covers the metrics and every handler; the body bound, parsing.
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.api_max_body_bytes,
+        deadline_seconds=settings.api_request_deadline_seconds,
+    )
     for module in (operations, ingestions, previews, runs, files, clusters, admin):
         app.include_router(module.router)
     return app

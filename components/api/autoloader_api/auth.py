@@ -6,13 +6,17 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from autoloader_metadata.enums import ApiScope
-from autoloader_metadata.reads import ReadPool, read
 from autoloader_metadata.repositories import key_digest, key_prefix, secret_matches
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from autoloader_api.database import Database
 
 RANK = {ApiScope.READ: 1, ApiScope.WRITE: 2, ApiScope.ADMIN: 3}
 bearer = HTTPBearer(auto_error=False, description="An Autoloader API key: al_<prefix>_<secret>")
@@ -61,23 +65,27 @@ class KeyCache:
         self._found[key_digest(plaintext)] = (time.monotonic() + self.seconds, principal)
 
 
-_LIVE_KEY = """
-SELECT id, tenant_id, name, secret_hash, scopes FROM api_keys
-WHERE prefix = $1 AND revoked_at IS NULL
-"""
+_LIVE_KEY = text(
+    "SELECT id, tenant_id, name, secret_hash, scopes FROM api_keys"
+    " WHERE prefix = :prefix AND revoked_at IS NULL"
+)
 
 
-async def _look_up(reads: ReadPool, plaintext: str) -> Principal | None:
-    """The live key presented, read on the event loop's own pool: a cache miss does not hold
-    up the process's other requests (nor, with the database down, stall them all)."""
+async def _look_up(db: Database, plaintext: str) -> Principal | None:
+    """The live key presented; a cache miss waits on PostgreSQL without holding up the
+    process's other requests."""
     prefix = key_prefix(plaintext)
     if prefix is None:
         return None
-    row = await read(reads, lambda pool: pool.fetchrow(_LIVE_KEY, prefix))
-    if row is None or not secret_matches(row["secret_hash"], plaintext):
+
+    def read(session: Session) -> Any:
+        return session.execute(_LIVE_KEY, {"prefix": prefix}).first()
+
+    row = await db.read(read)
+    if row is None or not secret_matches(row.secret_hash, plaintext):
         return None
-    scopes = frozenset(ApiScope(s) for s in row["scopes"])
-    return Principal(row["tenant_id"], row["id"], row["name"], scopes)
+    scopes = frozenset(ApiScope(s) for s in row.scopes)
+    return Principal(row.tenant_id, row.id, row.name, scopes)
 
 
 def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -96,7 +104,7 @@ def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
         services = request.app.state.services
         found: Principal | None = services.keys.get(credentials.credentials)
         if found is None:
-            found = await _look_up(services.documents, credentials.credentials)
+            found = await _look_up(services.db, credentials.credentials)
             if found is None:
                 raise HTTPException(
                     401,

@@ -3,18 +3,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import httpx
-from autoloader_metadata.errors import Conflict, DatabaseUnavailable, Invalid, NotFound
+from autoloader_metadata.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    Invalid,
+    NotFound,
+    StaleVersion,
+)
 from autoloader_orchestration.previews import PreviewFailed
 from autoloader_orchestration.runs import RunNotFound, RunNotRetryable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from prefect.exceptions import PrefectHTTPStatusError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError
+
+RETRY_AFTER = {"Retry-After": "1"}
+# PostgreSQL's errors that mean "another change holds this row" or "that took too long".
+_CONTENDED = {"55P03": "lock_not_available", "40001": "serialization_failure", "40P01": "deadlock"}
 
 log = logging.getLogger("autoloader.api")
 
@@ -34,24 +45,28 @@ class OrchestratorUnavailable(Exception):
 
 
 @asynccontextmanager
-async def prefect_guard() -> AsyncIterator[None]:
-    """Turns Prefect being unreachable or failing into OrchestratorUnavailable."""
+async def prefect_guard(timeout: float) -> AsyncIterator[None]:
+    """Bounds a call to Prefect (its client's own retries included) and turns Prefect being
+    slow, unreachable or failing into OrchestratorUnavailable."""
     try:
-        yield
+        async with asyncio.timeout(timeout):
+            yield
+    except TimeoutError as error:
+        raise OrchestratorUnavailable(f"Prefect did not answer within {timeout:g} s") from error
     except httpx.TransportError as error:
         raise OrchestratorUnavailable(
-            f"Prefect cannot be reached ({type(error).__name__}); nothing was changed"
+            f"Prefect cannot be reached ({type(error).__name__})"
         ) from error
     except PrefectHTTPStatusError as error:
         if error.response.status_code >= 500:
             raise OrchestratorUnavailable(
-                f"Prefect answered {error.response.status_code}; nothing was changed"
+                f"Prefect answered {error.response.status_code}"
             ) from error
         raise
 
 
-def _detail(status: int, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": message})
+def _detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": message}, headers=headers)
 
 
 def install(app: FastAPI) -> None:
@@ -60,10 +75,9 @@ def install(app: FastAPI) -> None:
         (RunNotFound, 404),
         (Conflict, 409),
         (RunNotRetryable, 409),
+        (StaleVersion, 412),
         (Invalid, 422),
         (PreviewFailed, 422),
-        (OrchestratorUnavailable, 503),
-        (DatabaseUnavailable, 503),
     ]
     for kind, status in statuses:
 
@@ -72,6 +86,12 @@ def install(app: FastAPI) -> None:
 
         app.add_exception_handler(kind, handle)
 
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        return _detail(503, str(error), RETRY_AFTER)
+
+    app.add_exception_handler(OrchestratorUnavailable, unavailable)
+    app.add_exception_handler(DatabaseUnavailable, unavailable)
+
     async def field_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, FieldError)
         return JSONResponse(
@@ -79,9 +99,21 @@ def install(app: FastAPI) -> None:
             content={"detail": [{"loc": error.loc, "msg": error.message, "type": "value_error"}]},
         )
 
-    async def database_down(request: Request, error: Exception) -> JSONResponse:
-        log.warning("metadata database error: %s", type(error).__name__)
-        return _detail(503, "the metadata database is unavailable; try again")
+    async def database_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DBAPIError)
+        state = getattr(error.orig, "sqlstate", None)
+        if state in _CONTENDED:
+            return _detail(
+                409, "another change to the same object is in progress; try again", RETRY_AFTER
+            )
+        log.warning("metadata database error: %s (%s)", type(error).__name__, state)
+        return _detail(
+            503, "the metadata database is unavailable or too slow; try again", RETRY_AFTER
+        )
+
+    async def dependency_failed(request: Request, error: Exception) -> JSONResponse:
+        log.warning("a dependency failed: %r", error)
+        return _detail(503, "a dependency did not answer in time; try again", RETRY_AFTER)
 
     async def unstorable(request: Request, error: Exception) -> JSONResponse:
         # A safety net: fields are checked first, so this names no field.
@@ -90,4 +122,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(FieldError, field_error)
     app.add_exception_handler(DataError, unstorable)
-    app.add_exception_handler(OperationalError, database_down)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(TimeoutError, dependency_failed)
+    app.add_exception_handler(OSError, dependency_failed)

@@ -1,30 +1,47 @@
-"""Changing an ingestion and its Prefect deployment as one unit of work: the row is written
-and flushed, the deployment written, then the transaction commits. Prefect being down rolls
-the row back (503); a commit that fails after the deployment was created removes it again."""
+"""Changing an ingestion and its Prefect deployment without holding anything across a call.
+
+A change is one short transaction: the row is written as its next version under a
+compare-and-set (`version = expected`), then committed. The deployment is written after the
+commit, from the row as it then stands, and the row records the version it was written from
+(`deployed_version`). Two writers to one ingestion never wait on each other inside a
+transaction: the second one's compare-and-set fails and it merges its change into the new
+version (without If-Match) or answers 412 (with it). Whichever writer's deployment write lands
+last checks that the row did not move meanwhile and writes again if it did, so the row and its
+deployment agree once the writes end. Prefect being down leaves the change stored and its
+deployment pending, visibly; reconciliation writes it when Prefect is back.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from typing import Any
 
 from autoloader_metadata.enums import IngestionStatus
-from autoloader_metadata.errors import Conflict, NotFound
-from autoloader_metadata.models import Ingestion
-from autoloader_metadata.repositories import CredentialGrants, IngestionRepository
+from autoloader_metadata.errors import Conflict, StaleVersion
+from autoloader_metadata.repositories import CredentialGrants
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.spec import IngestionSpec, merged
+from autoloader_model.store import IngestionStore
 from autoloader_orchestration.queues import QueueNames
+from autoloader_orchestration.scheduling import Orchestrator
 from fastapi.exceptions import RequestValidationError
 from prefect.client.schemas.objects import FlowRun
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from autoloader_api.auth import Principal
-from autoloader_api.errors import FieldError, prefect_guard
-from autoloader_api.mapping import columns_of, merged, spec_of
-from autoloader_api.schemas import IngestionCreate
+from autoloader_api.errors import FieldError, OrchestratorUnavailable
 from autoloader_api.services import Services
 from autoloader_storage.errors import ReachRefused
 from autoloader_storage.uri import parse_source_uri
+
+# A write without If-Match merges into the latest version; this many tries under contention.
+MERGE_ATTEMPTS = 8
+# One deployment write at a time per ingestion in this process: writers queue behind it and
+# usually find their version already deployed by the time they get their turn.
+_deploying: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
 
 
 class IngestionOps:
@@ -34,7 +51,7 @@ class IngestionOps:
 
     # -- checks that need the installation's settings ------------------------------------
 
-    def check_installation(self, spec: IngestionCreate) -> None:
+    async def check_installation(self, spec: IngestionSpec) -> None:
         settings = self.services.settings
         queues = QueueNames.of(settings).all()
         if spec.work_queue is not None and spec.work_queue not in queues:
@@ -51,13 +68,15 @@ class IngestionOps:
             self.services.reach.check_source(parse_source_uri(spec.source.uri))
         except ReachRefused as error:
             raise FieldError(["body", "source", "uri"], str(error)) from None
-        self.check_credential_grant(spec.source.credential_ref)
+        await self.check_credential_grant(spec.source.credential_ref)
 
-    def check_credential_grant(self, reference: str | None) -> None:
+    async def check_credential_grant(self, reference: str | None) -> None:
         if not self.services.settings.credential_grants_required:
             return
-        with self.services.reads() as session:
-            allowed = CredentialGrants(session).allows(self.principal.tenant_id, reference)
+        tenant = self.principal.tenant_id
+        allowed = await self.services.db.read(
+            lambda s: CredentialGrants(s).allows(tenant, reference)
+        )
         if not allowed:
             raise FieldError(
                 ["body", "source", "credential_ref"],
@@ -65,117 +84,183 @@ class IngestionOps:
                 "admin grants it with POST /api/v1/tenants/{tenant_id}/credential-grants",
             )
 
+    # -- reads ----------------------------------------------------------------------------
+
+    async def get(self, ingestion_id: uuid.UUID) -> Ingestion:
+        tenant = self.principal.tenant_id
+        return await self.services.db.read(lambda s: IngestionStore(s).get(tenant, ingestion_id))
+
     # -- changes ------------------------------------------------------------------------
 
-    async def create(self, spec: IngestionCreate) -> Ingestion:
-        self.check_installation(spec)
-        await self.services.ensure_work_pool()
-        deployed: uuid.UUID | None = None
+    async def create(self, spec: IngestionSpec) -> Ingestion:
+        """Stored, then deployed; when Prefect cannot take the deployment the ingestion is
+        deleted again (a deployment that did land is removed by reconciliation) and the
+        caller gets 503 with nothing created."""
+        await self.check_installation(spec)
+        await self._prefect_answers()
+        tenant, actor = self.principal.tenant_id, self.principal.actor
+        record = await self.services.db.write(
+            lambda s: IngestionStore(s).create(tenant, spec, actor)
+        )
         try:
-            with self.services.sessions.begin() as session:
-                row = IngestionRepository(session).create(
-                    self.principal.tenant_id,
-                    spec.name,
-                    **{k: v for k, v in columns_of(spec).items() if k != "name"},
-                    status=IngestionStatus.PAUSED if spec.paused else IngestionStatus.ACTIVE,
-                    created_by=self.principal.actor,
-                    updated_by=self.principal.actor,
-                )
-                deployed = await self._deploy(session, row)
-        except BaseException:
-            if deployed is not None:
-                await self._remove_deployment(deployed)
-            raise
-        return row
+            return await self.deploy(record)
+        except OrchestratorUnavailable as error:
+            await self.services.db.write(
+                lambda s: IngestionStore(s).change(record, status=IngestionStatus.DELETED)
+            )
+            raise OrchestratorUnavailable(f"{error}; nothing was created") from error
 
-    async def update(self, ingestion_id: uuid.UUID, patch: dict[str, Any]) -> Ingestion:
+    async def update(
+        self, ingestion_id: uuid.UUID, patch: dict[str, Any], if_match: int | None = None
+    ) -> Ingestion:
         """Applies a partial change; the whole result is validated as a create would be."""
-        await self.services.ensure_work_pool()
-        with self.services.sessions.begin() as session:
-            row = self._locked(session, ingestion_id)
-            spec = _validated(merged(spec_of(row), patch))
-            self.check_installation(spec)
-            for column, value in columns_of(spec).items():
-                setattr(row, column, value)
-            row.updated_by = self.principal.actor
-            _flush(session, f"an ingestion named {spec.name!r} already exists")
-            await self._deploy(session, row)
-        return row
 
-    async def set_status(self, ingestion_id: uuid.UUID, status: IngestionStatus) -> Ingestion:
+        async def change(current: Ingestion) -> IngestionSpec:
+            spec = _validated(merged(current.spec.model_dump(), patch))
+            await self.check_installation(spec)
+            return spec
+
+        return await self._change(ingestion_id, if_match, change)
+
+    async def set_status(
+        self, ingestion_id: uuid.UUID, status: IngestionStatus, if_match: int | None = None
+    ) -> Ingestion:
         """Pause or resume: the deployment's schedule stops or starts with the row."""
-        await self.services.ensure_work_pool()
-        with self.services.sessions.begin() as session:
-            row = self._locked(session, ingestion_id)
-            if row.status is not status:
-                row.status = status
-                row.updated_by = self.principal.actor
-                session.flush()
-                await self._deploy(session, row)
-        return row
+        return await self._change(ingestion_id, if_match, status=status)
 
-    async def delete(self, ingestion_id: uuid.UUID) -> None:
-        """Removes the deployment (so every future run) and marks the row deleted; the table
+    async def delete(self, ingestion_id: uuid.UUID, if_match: int | None = None) -> None:
+        """Marks the row deleted and removes the deployment (so every future run); the table
         and its rows stay."""
-        with self.services.sessions.begin() as session:
-            row = self._locked(session, ingestion_id)
-            row.status = IngestionStatus.DELETED
-            row.updated_by = self.principal.actor
-            session.flush()
-            if row.prefect_deployment_id is not None:
-                async with prefect_guard():
-                    await self.services.orchestrator.deployments.delete(row.prefect_deployment_id)
+        await self._change(ingestion_id, if_match, status=IngestionStatus.DELETED)
+
+    async def new_only(self, current: Ingestion, start_date: Any) -> Ingestion:
+        """The source's start date moves to `start_date` (a new-only refresh)."""
+        source = current.spec.source.model_copy(update={"start_date": start_date})
+        spec = current.spec.model_copy(update={"source": source})
+        actor = self.principal.actor
+        record = await self.services.db.write(
+            lambda s: IngestionStore(s).change(current, spec=spec, actor=actor)
+        )
+        return await self.deploy(record)
 
     async def trigger(self, ingestion_id: uuid.UUID, idempotency_key: str | None) -> FlowRun:
         """A run now on the priority queue (or the ingestion's override)."""
-        with self.services.reads() as session:
-            row = IngestionRepository(session).get(self.principal.tenant_id, ingestion_id)
-        if row.status is IngestionStatus.PAUSED:
+        record = await self.get(ingestion_id)
+        if record.status is IngestionStatus.PAUSED:
             raise Conflict(f"ingestion {ingestion_id} is paused; resume it to run it")
-        if row.prefect_deployment_id is None:  # its deployment was never written: write it now
+        if record.deployment_id is None:  # its deployment was never written: write it now
             await self.services.ensure_work_pool()
-            with self.services.sessions.begin() as session:
-                row = self._locked(session, ingestion_id)
-                await self._deploy(session, row)
-        async with prefect_guard():
-            return await self.services.orchestrator.trigger(row, idempotency_key)
+            record = await self.deploy(record)
+        async with self.services.prefect_call():
+            return await self.services.orchestrator.trigger(record, idempotency_key)
 
-    # -- helpers ------------------------------------------------------------------------
+    # -- the deployment -------------------------------------------------------------------
 
-    def _locked(self, session: Session, ingestion_id: uuid.UUID) -> Ingestion:
-        row = IngestionRepository(session).get(self.principal.tenant_id, ingestion_id)
-        session.refresh(row, with_for_update=True)  # one change at a time per ingestion
-        if row.status is IngestionStatus.DELETED:  # deleted while we waited for the lock
-            raise NotFound(f"ingestion {ingestion_id} does not exist")
-        return row
+    async def deploy(self, record: Ingestion) -> Ingestion:
+        """Brings Prefect's deployment to `record`'s version or a later one, and returns the
+        row as it then stands. Raises OrchestratorUnavailable (503) when Prefect fails; the
+        change then stays stored with its deployment pending."""
+        await self.services.ensure_work_pool()
+        target = record.version
+        lock = _deploying.setdefault(record.id, asyncio.Lock())
+        async with lock:
+            for _ in range(MERGE_ATTEMPTS):
+                found = await self.services.db.read(lambda s: _deploy_state(s, record.id))
+                if found is None:
+                    return record
+                stored, backlog = found
+                if stored.deployed_version is not None and stored.deployed_version >= target:
+                    return stored  # another writer deployed this version or a later one
+                synced = await self._mark_deployed(stored, *await self._apply(stored, backlog))
+                if synced is not None:
+                    return synced
+                # The row moved on while Prefect was written: deploy the newer version.
+        raise Conflict(
+            f"ingestion {record.id} kept changing while its deployment was written; its latest "
+            "change is stored and its deployment pending; try again"
+        )
 
-    async def _deploy(self, session: Session, row: Ingestion) -> uuid.UUID:
-        orchestrator = self.services.orchestrator
-        async with prefect_guard():
-            return await orchestrator.write_deployment(row, orchestrator.spec_in(session, row))
+    async def _mark_deployed(
+        self, record: Ingestion, deployment_id: uuid.UUID | None, flow_id: uuid.UUID | None
+    ) -> Ingestion | None:
+        return await self.services.db.write(
+            lambda s: IngestionStore(s).mark_deployed(record, deployment_id, flow_id)
+        )
 
-    async def _remove_deployment(self, deployment_id: uuid.UUID) -> None:
-        """Best effort; a deployment left behind is deleted by reconciliation."""
+    async def _store(
+        self, current: Ingestion, spec: IngestionSpec | None, status: IngestionStatus | None
+    ) -> Ingestion:
+        actor = self.principal.actor
+        return await self.services.db.write(
+            lambda s: IngestionStore(s).change(current, spec=spec, status=status, actor=actor)
+        )
+
+    async def _apply(
+        self, record: Ingestion, backlog: int
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        orchestrator: Orchestrator = self.services.orchestrator
         try:
-            async with prefect_guard():
-                await self.services.orchestrator.deployments.delete(deployment_id)
-        except Exception:  # reconciliation is the backstop
-            pass
+            async with self.services.prefect_call():
+                return await orchestrator.apply(record, backlog)
+        except OrchestratorUnavailable as error:
+            raise OrchestratorUnavailable(
+                f"{error}; version {record.version} of ingestion {record.id} is stored and its "
+                "deployment is pending: reconciliation writes it once Prefect answers"
+            ) from error
+
+    async def _prefect_answers(self) -> None:
+        """Before a change is stored: Prefect answering now makes a pending deployment rare."""
+        await self.services.ensure_work_pool()
+        async with self.services.prefect_call():
+            failure = await self.services.prefect.api_healthcheck()
+        if failure is not None:
+            raise OrchestratorUnavailable(
+                f"Prefect is not healthy ({type(failure).__name__}); nothing was changed"
+            )
+
+    async def _change(
+        self,
+        ingestion_id: uuid.UUID,
+        if_match: int | None,
+        make_spec: Any = None,
+        status: IngestionStatus | None = None,
+    ) -> Ingestion:
+        """Reads, changes and stores under a compare-and-set, then deploys. Without If-Match,
+        a lost race merges into the newer version; with it, the caller gets 412."""
+        await self._prefect_answers()
+        for _ in range(MERGE_ATTEMPTS):
+            current = await self.get(ingestion_id)
+            if if_match is not None and current.version != if_match:
+                raise StaleVersion(
+                    f"ingestion {ingestion_id} is at version {current.version}, not {if_match}"
+                )
+            spec = await make_spec(current) if make_spec is not None else None
+            if spec == current.spec:
+                spec = None
+            if spec is None and (status is None or status is current.status):
+                return await self.deploy(current)  # nothing to change: make sure it is deployed
+
+            try:
+                record = await self._store(current, spec, status)
+            except StaleVersion:
+                if if_match is not None:
+                    raise
+                continue
+            return await self.deploy(record)
+        raise Conflict(f"ingestion {ingestion_id} is changing too often right now; try again")
 
 
-def _validated(document: dict[str, Any]) -> IngestionCreate:
+def _deploy_state(session: Session, ingestion_id: uuid.UUID) -> tuple[Ingestion, int] | None:
+    record = IngestionStore(session).find(ingestion_id)
+    if record is None:
+        return None
+    return record, Orchestrator.pending_bytes(session, ingestion_id)
+
+
+def _validated(document: dict[str, Any]) -> IngestionSpec:
     try:
-        return IngestionCreate.model_validate(document)
+        return IngestionSpec.model_validate(document)
     except ValidationError as error:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
         ) from None
-
-
-def _flush(session: Session, conflict: str) -> None:
-    try:
-        session.flush()
-    except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) == "23505":
-            raise Conflict(conflict) from error
-        raise

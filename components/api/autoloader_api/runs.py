@@ -7,17 +7,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.errors import NotFound
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from autoloader_orchestration.runs import Runs
-from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.objects import FlowRun
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from autoloader_api.errors import prefect_guard
 from autoloader_api.schemas import FileFailure, RunOut
+from autoloader_api.services import Services
 
 
 @dataclass(frozen=True)
@@ -46,33 +45,26 @@ def loaded_by_runs(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return {r.run: Loaded(int(r.files), int(r.rows), int(r.bytes)) for r in rows}
 
 
-def ingestion_of_run(session: Session, tenant_id: uuid.UUID, run: FlowRun) -> Ingestion:
-    """The tenant's ingestion whose deployment ran `run`; 404 for anyone else's run."""
-    row = None
-    if run.deployment_id is not None:
-        row = session.scalars(
-            select(Ingestion).where(
-                Ingestion.prefect_deployment_id == run.deployment_id,
-                Ingestion.tenant_id == tenant_id,
-                Ingestion.status != IngestionStatus.DELETED,
-            )
-        ).first()
-    if row is None:
-        raise NotFound(f"run {run.id} does not exist")
-    return row
-
-
 async def read_owned_run(
-    client: PrefectClient, session: Session, tenant_id: uuid.UUID, run_id: uuid.UUID
+    services: Services, tenant_id: uuid.UUID, run_id: uuid.UUID
 ) -> tuple[FlowRun, Ingestion]:
-    async with prefect_guard():
-        run = await Runs(client).read(run_id)
-    return run, ingestion_of_run(session, tenant_id, run)
+    """The run and the tenant's ingestion whose deployment ran it; 404 for anyone else's."""
+    async with services.prefect_call():
+        run = await Runs(services.prefect).read(run_id)
+    deployment = run.deployment_id
+    found = None
+    if deployment is not None:
+        found = await services.db.read(
+            lambda s: IngestionStore(s).by_deployment(tenant_id, deployment)
+        )
+    if found is None:
+        raise NotFound(f"run {run_id} does not exist")
+    return run, found
 
 
-async def summary_of(client: PrefectClient, run_id: uuid.UUID) -> dict[str, Any] | None:
-    async with prefect_guard():
-        return await Runs(client).summary(run_id)
+async def summary_of(services: Services, run_id: uuid.UUID) -> dict[str, Any] | None:
+    async with services.prefect_call():
+        return await Runs(services.prefect).summary(run_id)
 
 
 def run_out(

@@ -4,136 +4,43 @@ lists come as {items, pagination}, and times are UTC ISO 8601."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from autoloader_metadata.enums import (
     ApiScope,
     FileFormat,
     FileStatus,
-    IngestionStatus,
     ListingMode,
     RewrittenFilePolicy,
     SchemaEvolution,
 )
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    model_validator,
+from autoloader_model import validation
+from autoloader_model.ingestion import IngestionOut
+from autoloader_model.spec import (
+    NO_NUL,
+    ClusterName,
+    DestinationSpec,
+    FormatSpec,
+    IngestionSpec,
+    Name,
+    OptionValue,
+    QueueName,
+    ScheduleSpec,
+    SourceSpec,
+    Strict,
+    UtcTime,
 )
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
-from autoloader_api import validation
-from autoloader_spark.options import OPTIONS, CorruptRecords
+from autoloader_spark.options import CorruptRecords
 
 T = TypeVar("T")
-GiB = 1024**3
-# PostgreSQL stores no NUL character in text: refused as a field error, not a failed INSERT.
-NO_NUL = r"^[^\x00]*$"
-OptionValue = Annotated[str, Field(max_length=1024, pattern=NO_NUL)] | bool | int | float
-UtcTime = Annotated[datetime, PlainSerializer(lambda t: _utc(t).isoformat())]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Re-exported for the routes: an ingestion's create body is its spec, its answer the document.
+__all__ = ["IngestionOut", "IngestionSpec", "NO_NUL", "ScheduleSpec"]
 
 
 # -- ingestions ------------------------------------------------------------------------------
-
-
-class SourceSpec(Strict):
-    uri: Annotated[
-        str, Field(max_length=2048, pattern=NO_NUL), AfterValidator(validation.source_uri)
-    ] = Field(examples=["s3://landing/orders/"])
-    glob: Annotated[str | None, AfterValidator(validation.glob)] = Field(
-        default=None, description="Files to take, relative to the source (`**/*.csv`)."
-    )
-    credential_ref: Annotated[str | None, AfterValidator(validation.credential_ref)] = Field(
-        default=None,
-        description="Where the credentials are: default, anonymous, env:NAME, file:/path. "
-        "Never the secret itself.",
-    )
-    min_file_age_seconds: int = Field(default=0, ge=0, le=31_536_000)
-    max_file_age_seconds: int | None = Field(default=None, ge=1, le=3_153_600_000)
-    start_date: AwareDatetime | None = Field(
-        default=None, description="Files modified before this are never loaded."
-    )
-    rewritten_files: RewrittenFilePolicy = RewrittenFilePolicy.IGNORE
-    listing_mode: ListingMode = ListingMode.FULL
-    full_listing_every: int = Field(default=24, ge=1, le=10_000)
-
-
-class FormatSpec(Strict):
-    type: FileFormat
-    options: dict[Annotated[str, Field(max_length=64)], OptionValue] = Field(
-        default_factory=dict, max_length=32, description="Reader options the format takes."
-    )
-    schema_ddl: Annotated[
-        str | None, Field(max_length=65_536), AfterValidator(validation.schema_ddl)
-    ] = Field(default=None, examples=["id BIGINT, name STRING, amount DECIMAL(10,2)"])
-    schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
-    corrupt_records: CorruptRecords = CorruptRecords.KEEP
-
-    @model_validator(mode="after")
-    def options_of_the_format(self) -> FormatSpec:
-        unknown = sorted(set(self.options) - set(OPTIONS[self.type.value]))
-        if unknown:
-            raise ValueError(
-                f"format.options: {self.type.value} does not take {', '.join(unknown)}; it takes "
-                f"{', '.join(OPTIONS[self.type.value])}"
-            )
-        return self
-
-
-class DestinationSpec(Strict):
-    catalog: Annotated[str, AfterValidator(validation.identifier)]
-    namespace: Annotated[str, Field(max_length=256), AfterValidator(validation.namespace)]
-    table: Annotated[str, AfterValidator(validation.identifier)]
-    partitioning: Annotated[
-        list[Annotated[str, Field(max_length=160)]], AfterValidator(validation.partitioning)
-    ] = Field(default_factory=list, max_length=8, examples=[["days(event_time)", "region"]])
-    properties: Annotated[
-        dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
-        AfterValidator(validation.table_properties),
-    ] = Field(default_factory=dict, max_length=64)
-
-
-class ScheduleSpec(Strict):
-    cron: Annotated[str | None, Field(max_length=128), AfterValidator(validation.cron)] = Field(
-        default=None, examples=["*/15 * * * *"], description="None: runs only when triggered."
-    )
-    timezone: Annotated[str, Field(max_length=64), AfterValidator(validation.timezone)] = "UTC"
-
-
-class BatchBounds(Strict):
-    max_files: int = Field(default=1000, ge=1, le=100_000)
-    max_bytes: int = Field(default=10 * GiB, ge=1, le=2**50)
-
-
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", examples=["orders"])]
-QueueName = Annotated[str, Field(max_length=64)]
-ClusterName = Annotated[str, Field(min_length=1, max_length=128)]
-
-
-class IngestionCreate(Strict):
-    name: Name
-    source: SourceSpec
-    format: FormatSpec
-    destination: DestinationSpec
-    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
-    batch: BatchBounds = Field(default_factory=BatchBounds)
-    work_queue: QueueName | None = Field(
-        default=None, description="Always run on this queue (else routed by backlog)."
-    )
-    cluster: ClusterName = "default"
-    paused: bool = False
 
 
 class SourcePatch(Strict):
@@ -184,27 +91,6 @@ class IngestionPatch(Strict):
 
 class WorkQueueChange(Strict):
     work_queue: QueueName | None = Field(description="A queue name, or null to route by backlog.")
-
-
-class IngestionOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    status: IngestionStatus
-    source: SourceSpec
-    format: FormatSpec
-    destination: DestinationSpec
-    schedule: ScheduleSpec
-    batch: BatchBounds
-    work_queue: str | None
-    cluster: str
-    deployment_id: uuid.UUID | None
-    created_at: UtcTime
-    updated_at: UtcTime
-    created_by: str | None
-    updated_by: str | None
-    file_counts: dict[FileStatus, int] | None = Field(
-        default=None, description="Files by status (on a single ingestion's read)."
-    )
 
 
 class Pagination(BaseModel):

@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
-from autoloader_metadata.enums import FileFormat, SchemaEvolution
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.spec import IngestionSpec
 from autoloader_orchestration.names import PREVIEW_ARTIFACT_TYPE, PREVIEW_FLOW
-from autoloader_orchestration.previews import PREVIEW_SPEC_FIELDS
 from prefect import flow, get_run_logger
 from prefect.artifacts import Artifact
 
@@ -30,16 +28,8 @@ def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) ->
         return ingestion
     if not spec:
         raise ValueError("a preview needs an ingestion id or a spec")
-    unknown = sorted(set(spec) - set(PREVIEW_SPEC_FIELDS))
-    if unknown:
-        raise ValueError(f"unknown spec fields: {', '.join(unknown)}")
-    values = {"min_file_age_seconds": 0, "cluster": "default", "format_options": {}, **spec}
-    values["format"] = FileFormat(values["format"])
-    if values.get("schema_evolution"):
-        values["schema_evolution"] = SchemaEvolution(values["schema_evolution"])
-    if isinstance(values.get("start_date"), str):
-        values["start_date"] = datetime.fromisoformat(values["start_date"])
-    return Ingestion(**values)  # never added to a session: nothing is stored
+    # Validated again here, as the API did: a run's parameters are not trusted.
+    return Ingestion.draft(IngestionSpec.model_validate(spec))  # nothing is stored
 
 
 @flow(name=PREVIEW_FLOW, persist_result=False, log_prints=False)
@@ -55,7 +45,7 @@ def preview_ingestion(
     from autoloader_storage.reach import ReachPolicy
 
     ingestion = ingestion_of(ingestion_id, spec)
-    spark = connect(settings().spark_remote_of(ingestion.cluster))
+    spark = connect(settings().spark_remote_of(ingestion.spec.cluster))
     try:
         found = preview(
             spark, ingestion, max_files=max_files, limit=limit, reach=ReachPolicy.of(settings())

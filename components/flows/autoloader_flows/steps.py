@@ -16,8 +16,10 @@ from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_b
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import DiscoveryState, Ingestion, LedgerFile
+from autoloader_metadata.models import DiscoveryState, LedgerFile
 from autoloader_metadata.repositories import CredentialGrants
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from autoloader_orchestration.heartbeat import Heartbeat
 from pyspark.sql import SparkSession
 from sqlalchemy import func, select, text
@@ -33,17 +35,16 @@ Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logg
 
 def ingestion_of(ingestion_id: uuid.UUID) -> Ingestion:
     with sessions()() as session:
-        ingestion = session.get(Ingestion, ingestion_id)
-        if ingestion is None or ingestion.status is IngestionStatus.DELETED:
-            raise LookupError(f"ingestion {ingestion_id} does not exist")
-        session.expunge(ingestion)
-        return ingestion
+        ingestion = IngestionStore(session).find(ingestion_id)
+    if ingestion is None or ingestion.status is IngestionStatus.DELETED:
+        raise LookupError(f"ingestion {ingestion_id} does not exist")
+    return ingestion
 
 
 def spark_of(ingestion: Ingestion) -> SparkSession:
     from autoloader_spark.session import connect
 
-    return connect(settings().spark_remote_of(ingestion.cluster))
+    return connect(settings().spark_remote_of(ingestion.spec.cluster))
 
 
 def close_spark() -> None:
@@ -129,11 +130,12 @@ def ensure_credential_granted(ingestion: Ingestion) -> None:
     is not (or no longer) granted."""
     if not settings().credential_grants_required:
         return
+    reference = ingestion.spec.source.credential_ref
     with sessions()() as session:
-        allowed = CredentialGrants(session).allows(ingestion.tenant_id, ingestion.credential_ref)
+        allowed = CredentialGrants(session).allows(ingestion.tenant_id, reference)
     if not allowed:
         raise PermissionError(
-            f"credential {(ingestion.credential_ref or 'default')!r} is not granted to the "
+            f"credential {(reference or 'default')!r} is not granted to the "
             "ingestion's tenant; an admin grants it, or the ingestion names another"
         )
 
@@ -175,8 +177,8 @@ def load_next_batch(
     with transaction(sessions()) as session:
         batch = FileLedger(session).claim_batch(
             ingestion.id,
-            ingestion.max_files_per_batch,
-            ingestion.max_bytes_per_batch,
+            ingestion.spec.batch.max_files,
+            ingestion.spec.batch.max_bytes,
             run_id,
             failed_before=run_started_at,
         )

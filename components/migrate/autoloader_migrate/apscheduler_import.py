@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from autoloader_metadata.enums import IngestionStatus
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.spec import ScheduleSpec
+from autoloader_model.store import IngestionStore
 from autoloader_orchestration.deployments import Deployments
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.scheduling import Orchestrator
@@ -58,11 +60,11 @@ async def import_jobs(
         outcomes.append(outcome)
         with sessions() as session:
             ingestion = _ingestion_of(session, job, outcome)
-            if ingestion is None:
-                continue
-            await _carry_schedule(session, orchestrator, ingestion, job, outcome, dry_run)
-            if outcome.skipped:
-                continue
+        if ingestion is None:
+            continue
+        await _carry_schedule(sessions, orchestrator, ingestion, job, outcome, dry_run)
+        if outcome.skipped:
+            continue
         if not job.paused:
             outcome.actions.append("pause the APScheduler job")
             if not dry_run:
@@ -75,7 +77,7 @@ def _ingestion_of(session: Session, job: LegacyJob, outcome: JobOutcome) -> Inge
     if ingestion_id is None:
         outcome.skipped = "no ingestion id in its kwargs, first argument or job id"
         return None
-    ingestion = session.get(Ingestion, ingestion_id)
+    ingestion = IngestionStore(session).find(ingestion_id)
     if ingestion is None or ingestion.status is IngestionStatus.DELETED:
         outcome.skipped = f"ingestion {ingestion_id} is not in the metadata store"
         return None
@@ -84,35 +86,51 @@ def _ingestion_of(session: Session, job: LegacyJob, outcome: JobOutcome) -> Inge
 
 
 async def _carry_schedule(
-    session: Session,
+    sessions: sessionmaker[Session],
     orchestrator: Orchestrator,
     ingestion: Ingestion,
     job: LegacyJob,
     outcome: JobOutcome,
     dry_run: bool,
 ) -> None:
+    """The job's schedule onto the ingestion (a short transaction), then its deployment
+    written from the ingestion (outside any transaction)."""
     try:
         cron, timezone = cron_of(job.state.get("trigger"))
     except UnsupportedSchedule as error:
         outcome.skipped = str(error)
         return
-    if (ingestion.schedule_cron, ingestion.schedule_timezone) != (cron, timezone):
+    schedule = ingestion.spec.schedule
+    if (schedule.cron, schedule.timezone) != (cron, timezone):
         outcome.actions.append(f"set the schedule to {cron!r} ({timezone})")
-        ingestion.schedule_cron, ingestion.schedule_timezone = cron, timezone
-    spec = orchestrator.spec_in(session, ingestion)
+        carried = ScheduleSpec(cron=cron, timezone=timezone)
+        if not dry_run:
+            spec = ingestion.spec.model_copy(update={"schedule": carried})
+            with sessions.begin() as session:
+                ingestion = IngestionStore(session).change(
+                    ingestion, spec=spec, actor="migrate import-apscheduler"
+                )
+        else:
+            ingestion = ingestion.model_copy(
+                update={"spec": ingestion.spec.model_copy(update={"schedule": carried})}
+            )
+    with sessions() as session:
+        backlog = orchestrator.pending_bytes(session, ingestion.id)
+    wanted = orchestrator.spec(ingestion, backlog)
     current = (
-        await Deployments(orchestrator.client).read(ingestion.prefect_deployment_id)
-        if ingestion.prefect_deployment_id
+        await Deployments(orchestrator.client).read(ingestion.deployment_id)
+        if ingestion.deployment_id
         else None
     )
-    differences = spec.differences(current) if current else []
+    differences = wanted.differences(current) if current else []
     if current is None:
         outcome.actions.append("create its Prefect deployment")
     elif differences:
         outcome.actions.append(f"update its Prefect deployment ({', '.join(differences)})")
-    if dry_run:
-        session.rollback()
+    if dry_run or not (
+        current is None or differences or ingestion.deployed_version != ingestion.version
+    ):
         return
-    if current is None or differences:
-        await orchestrator.write_deployment(ingestion, spec)
-    session.commit()
+    deployment_id, flow_id = await orchestrator.apply(ingestion, backlog)
+    with sessions.begin() as session:
+        IngestionStore(session).mark_deployed(ingestion, deployment_id, flow_id)

@@ -18,6 +18,7 @@ from autoloader_metadata.db import (
 )
 from autoloader_metadata.errors import DomainError
 from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, new_key
+from autoloader_model.upgrade import upgrade_to_head
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -35,7 +36,10 @@ def _database_url() -> str:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    command.upgrade(alembic_config(_database_url()), args.revision)
+    if args.revision == "head":  # the stored documents follow the code's layout too
+        print(f"ingestion documents rendered: {upgrade_to_head(_database_url())}")
+    else:
+        command.upgrade(alembic_config(_database_url()), args.revision)
     return _current(args)
 
 

@@ -15,9 +15,9 @@ import time
 from typing import Any
 
 import httpx
-from alembic import command
-from autoloader_metadata.db import alembic_config, make_engine, session_factory
+from autoloader_metadata.db import make_engine, session_factory
 from autoloader_metadata.repositories import ApiKeyRepository
+from autoloader_model.upgrade import upgrade_to_head
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from prefect.client.orchestration import get_client
 
@@ -45,7 +45,7 @@ def sample_csv(day: int) -> bytes:
 
 def prepare(settings: Settings) -> None:
     url = settings.database_url.get_secret_value()
-    command.upgrade(alembic_config(url), "head")
+    upgrade_to_head(url)
     if settings.admin_api_key is not None:
         engine = make_engine(url, pool_size=1)
         with session_factory(engine).begin() as session:

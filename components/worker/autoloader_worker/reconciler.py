@@ -10,7 +10,7 @@ import uuid
 import anyio  # pants: no-infer-dep (comes with prefect)
 from autoloader_ingest.batches import recover_batch
 from autoloader_metadata.db import make_engine, session_factory
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
 from autoloader_orchestration.reconcile import Settle, reconcile
 from prefect.client.orchestration import get_client
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,7 +25,7 @@ log = logging.getLogger("autoloader.worker.reconcile")
 def spark_settler(settings: Settings, sessions: sessionmaker[Session]) -> Settle:
     async def settle(ingestion: Ingestion, batch_id: uuid.UUID) -> bool:
         def recover() -> bool:
-            spark = connect(settings.spark_remote_of(ingestion.cluster))
+            spark = connect(settings.spark_remote_of(ingestion.spec.cluster))
             return recover_batch(sessions, spark, ingestion, batch_id)
 
         return await anyio.to_thread.run_sync(recover)

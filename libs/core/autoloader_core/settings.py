@@ -99,12 +99,61 @@ class Settings(BaseSettings):
         "within this time (0: check every request).",
     )
     api_database_pool_size: int = Field(
-        default=10,
+        default=20,
         ge=1,
         le=200,
-        description="Per API process: the connections of its hot-read pool (asyncpg), and of its "
-        "SQLAlchemy pool for the other routes, which may open as many again under load. "
-        "PostgreSQL must allow three times this per API process.",
+        description="Per API process: its database connections. Past them a request waits "
+        "api_database_pool_timeout_seconds, then gets 503 with Retry-After. PostgreSQL must "
+        "allow this many per API process.",
+    )
+    api_database_pool_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="How long a request waits for a free database connection before 503.",
+    )
+    api_database_connect_timeout_seconds: float = Field(
+        default=5, gt=0, le=60, description="Opening a database connection from the API."
+    )
+    api_statement_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="PostgreSQL's statement_timeout on the API's connections.",
+    )
+    api_lock_timeout_seconds: float = Field(
+        default=2,
+        gt=0,
+        le=60,
+        description="PostgreSQL's lock_timeout on the API's connections: a write that waits "
+        "longer on another's row lock fails (409) instead of queueing.",
+    )
+    api_idle_in_transaction_timeout_seconds: float = Field(
+        default=15,
+        gt=0,
+        le=600,
+        description="PostgreSQL ends an API transaction left idle this long "
+        "(idle_in_transaction_session_timeout).",
+    )
+    api_request_deadline_seconds: float = Field(
+        default=75,
+        gt=0,
+        le=3600,
+        description="A request not answered within this gets 504; nothing waits longer. "
+        "Above preview_wait_seconds, which a preview request may wait.",
+    )
+    api_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="A request body larger than this gets 413 before it is parsed.",
+    )
+    prefect_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=300,
+        description="A bound on each call the API makes to Prefect (retries included); past "
+        "it the request gets 503.",
     )
     preview_wait_seconds: float = Field(
         default=60, ge=0, description="How long a preview request waits for its result."

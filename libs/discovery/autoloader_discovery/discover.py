@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 from autoloader_metadata.enums import ListingMode
 from autoloader_metadata.ledger import FileLedger, LedgerEntry, ListedFile
-from autoloader_metadata.models import DiscoveryState, Ingestion
+from autoloader_metadata.models import DiscoveryState
+from autoloader_model.ingestion import Ingestion
 from sqlalchemy.orm import Session
 
 from autoloader_storage import credentials
@@ -34,15 +35,14 @@ class DiscoveryResult:
 
 
 def rules_of(ingestion: Ingestion) -> ListingRules:
+    source = ingestion.spec.source
     return ListingRules(
-        pattern=ingestion.source_glob,
-        min_age=timedelta(seconds=ingestion.min_file_age_seconds),
+        pattern=source.glob,
+        min_age=timedelta(seconds=source.min_file_age_seconds),
         max_age=(
-            timedelta(seconds=ingestion.max_file_age_seconds)
-            if ingestion.max_file_age_seconds
-            else None
+            timedelta(seconds=source.max_file_age_seconds) if source.max_file_age_seconds else None
         ),
-        start_date=ingestion.start_date,
+        start_date=source.start_date,
     )
 
 
@@ -56,8 +56,9 @@ def discover(
 ) -> DiscoveryResult:
     """Lists the source, records the listing in the ledger (in the caller's transaction)."""
     started = time.perf_counter()
-    source = parse_source_uri(ingestion.source_uri)
-    connection = credentials.resolve(ingestion.credential_ref, source.kind, environ)
+    wanted = ingestion.spec.source
+    source = parse_source_uri(wanted.uri)
+    connection = credentials.resolve(wanted.credential_ref, source.kind, environ)
     if reach is not None:
         reach.check(source, connection)
     state = session.get(DiscoveryState, ingestion.id, with_for_update=True)
@@ -65,9 +66,9 @@ def discover(
         state = DiscoveryState(ingestion_id=ingestion.id, listings_since_full=0)
         session.add(state)
     full = (
-        ingestion.listing_mode is ListingMode.FULL
+        wanted.listing_mode is ListingMode.FULL
         or state.last_key is None
-        or state.listings_since_full + 1 >= ingestion.full_listing_every
+        or state.listings_since_full + 1 >= wanted.full_listing_every
     )
     position = _Position(state.last_key if not full else None)
     objects = list_objects(
@@ -80,9 +81,9 @@ def discover(
         on_too_young=position.hold,
     )
     diff = FileLedger(session).record_listing(
-        ingestion.id, position.track(objects), ingestion.rewritten_file_policy
+        ingestion.id, position.track(objects), wanted.rewritten_files
     )
-    if ingestion.listing_mode is ListingMode.START_AFTER:
+    if wanted.listing_mode is ListingMode.START_AFTER:
         state.last_key = position.last or state.last_key
         state.listings_since_full = 0 if full else state.listings_since_full + 1
     if full:

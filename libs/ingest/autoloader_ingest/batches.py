@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
-from autoloader_metadata.enums import SchemaEvolution
 from autoloader_metadata.ledger import ClaimedBatch, FileLedger, like_escape
-from autoloader_metadata.models import Ingestion, LedgerFile, SchemaVersion
+from autoloader_metadata.models import LedgerFile, SchemaVersion
+from autoloader_model.ingestion import Ingestion
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 from sqlalchemy import func, select
@@ -30,7 +30,6 @@ from autoloader_spark.load import (
     find_committed_batch,
     load_batch,
 )
-from autoloader_spark.options import CorruptRecords
 from autoloader_storage.uri import spark_path_of
 
 
@@ -45,20 +44,15 @@ class BatchResult:
 
 
 def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> LoadSpec:
-    options = {k: str(v) for k, v in (ingestion.format_options or {}).items()}
-    corrupt = CorruptRecords(options.pop("corruptRecords", CorruptRecords.KEEP.value))
-    schema = _parse_ddl(ingestion.schema_ddl) if ingestion.schema_ddl else stored_schema
+    wanted, destination = ingestion.spec.format, ingestion.spec.destination
+    schema = _parse_ddl(wanted.schema_ddl) if wanted.schema_ddl else stored_schema
     return LoadSpec(
-        read=ReadSpec(ingestion.format.value, options, corrupt),
-        table=TableRef(
-            ingestion.destination_catalog,
-            ingestion.destination_namespace,
-            ingestion.destination_table,
-        ),
-        evolution=ingestion.schema_evolution.value,
+        read=ReadSpec(wanted.type.value, ingestion.reader_options, wanted.corrupt_records),
+        table=TableRef(destination.catalog, destination.namespace, destination.table),
+        evolution=wanted.schema_evolution.value,
         schema=schema,
-        partitioning=list(ingestion.partitioning or []),
-        properties={k: str(v) for k, v in (ingestion.table_properties or {}).items()},
+        partitioning=list(destination.partitioning),
+        properties=dict(destination.properties),
     )
 
 
@@ -189,7 +183,7 @@ def _record_schema(
             trigger="first batch" if latest is None else "new columns",
             batch_id=batch_id,
             resolution=(
-                "created" if latest is None else SchemaEvolution(ingestion.schema_evolution).value
+                "created" if latest is None else ingestion.spec.format.schema_evolution.value
             ),
             change={"added_columns": outcome.new_columns},
         )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from autoloader_discovery.discover import rules_of
 from autoloader_ingest.batches import load_spec
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
 from pyspark.sql import SparkSession
 
 from autoloader_spark.preview import PreviewResult, preview
@@ -39,8 +39,8 @@ def preview_ingestion(
     """Lists the source with the ingestion's rules (counting every match), reads the first
     `max_files` of them, and writes nothing anywhere."""
     started = time.perf_counter()
-    source = parse_source_uri(ingestion.source_uri)
-    connection = credentials.resolve(ingestion.credential_ref, source.kind, environ)
+    source = parse_source_uri(ingestion.spec.source.uri)
+    connection = credentials.resolve(ingestion.spec.source.credential_ref, source.kind, environ)
     if reach is not None:
         reach.check(source, connection)
     sample: list[str] = []
@@ -50,6 +50,8 @@ def preview_ingestion(
         if len(sample) < max_files:
             sample.append(item.uri)
     if not sample:
-        raise FileNotFoundError(f"{ingestion.source_uri}: no file matches the ingestion's rules")
+        raise FileNotFoundError(
+            f"{ingestion.spec.source.uri}: no file matches the ingestion's rules"
+        )
     result = preview(spark, load_spec(ingestion), [spark_path_of(uri) for uri in sample], limit)
     return IngestionPreview(result, matching, sample, time.perf_counter() - started)

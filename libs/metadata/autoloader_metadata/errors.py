@@ -23,3 +23,7 @@ class DatabaseUnavailable(DomainError):
 
 class SchemaOutOfDate(DomainError):
     """The database's schema revision is not the one this code was written for."""
+
+
+class StaleVersion(DomainError):
+    """A change was made against a version of a row that is no longer its current one."""

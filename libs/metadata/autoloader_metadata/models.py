@@ -168,13 +168,17 @@ class Ingestion(Base):
     work_queue_override: Mapped[str | None] = mapped_column(String(64))
     prefect_deployment_id: Mapped[uuid.UUID | None]
     prefect_flow_id: Mapped[uuid.UUID | None]
+    # Every change bumps version (a compare-and-set: the API's ETag); deployed_version is the
+    # version Prefect's deployment was last written from (behind: the deployment is pending).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    deployed_version: Mapped[int | None] = mapped_column(Integer)
     # Audit
     created_by: Mapped[str | None] = mapped_column(String(128))
     updated_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = now_column()
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-    # The row as the API answers it (JSON text), kept by a trigger on every insert and update
-    # (migration 0007). For SQL that serves pages; deferred, and stale on an ORM object.
+    # The row as the API answers it (JSON text), rendered by autoloader_model's store on every
+    # write: a page of ingestions is stored text. Deferred: only pages read it.
     document: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     tenant: Mapped[Tenant] = relationship()

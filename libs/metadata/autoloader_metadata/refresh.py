@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from autoloader_metadata.models import Ingestion, RefreshRequest
-from sqlalchemy import CursorResult, select, text
+from autoloader_metadata.models import RefreshRequest
+from sqlalchemy import CursorResult, delete, select, text
 from sqlalchemy.orm import Session
 
 
@@ -40,15 +40,28 @@ class Refreshes:
         ).one()
         return RefreshPlan(int(row.files), int(row.rows), int(row.claimed))
 
-    def request_full(self, ingestion_id: uuid.UUID, requested_by: str | None) -> RefreshRequest:
-        """The pending full refresh of the ingestion; asking twice is one request."""
+    def request_full(
+        self, ingestion_id: uuid.UUID, requested_by: str | None
+    ) -> tuple[RefreshRequest, bool]:
+        """The pending full refresh of the ingestion, and whether this call made it; asking
+        twice is one request."""
         pending = self.pending(ingestion_id, lock=True)
         if pending is not None:
-            return pending
+            return pending, False
         request = RefreshRequest(ingestion_id=ingestion_id, requested_by=requested_by)
         self.session.add(request)
         self.session.flush()
-        return request
+        return request, True
+
+    def withdraw(self, request_id: uuid.UUID) -> None:
+        """Removes a request no run has taken up (its run could not be started)."""
+        self.session.execute(
+            delete(RefreshRequest).where(
+                RefreshRequest.id == request_id,
+                RefreshRequest.done_at.is_(None),
+                RefreshRequest.flow_run_id.is_(None),
+            )
+        )
 
     def pending(self, ingestion_id: uuid.UUID, lock: bool = False) -> RefreshRequest | None:
         query = select(RefreshRequest).where(
@@ -114,10 +127,9 @@ class Refreshes:
         ).one()
         return RefreshPlan(int(row.files), 0, int(row.claimed))
 
-    def new_only(self, ingestion: Ingestion, now: datetime | None = None) -> int:
-        """Files waiting to load are skipped, and files modified before now are never picked
-        up: only what arrives later loads. Returns the files skipped."""
-        ingestion.start_date = now or datetime.now(UTC)
+    def new_only(self, ingestion_id: uuid.UUID) -> int:
+        """Files waiting to load are skipped (the caller moves the source's start date to now,
+        so files modified before it are never picked up). Returns the files skipped."""
         result = cast(
             CursorResult[Any],
             self.session.execute(
@@ -128,7 +140,7 @@ class Refreshes:
                     WHERE ingestion_id = :i AND status IN ('discovered', 'failed')
                     """
                 ),
-                {"i": ingestion.id},
+                {"i": ingestion_id},
             ),
         )
         return int(result.rowcount)

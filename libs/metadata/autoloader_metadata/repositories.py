@@ -1,4 +1,5 @@
-"""Tenants, API keys and ingestions: creation and lookup with errors callers can act on."""
+"""Tenants, API keys and credential grants: creation and lookup with errors callers can act on.
+(Ingestions have their own repository, autoloader_model.store.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import re
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from autoloader_metadata.enums import ApiScope, IngestionStatus
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
@@ -95,29 +95,6 @@ class ApiKeyRepository:
         )
         _insert(self.session, key, "API key prefix collision; make a new key")
         return key, True
-
-
-class IngestionRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def create(self, tenant_id: uuid.UUID, name: str, **fields: Any) -> Ingestion:
-        if self.session.get(Tenant, tenant_id) is None:
-            raise Invalid(f"tenant {tenant_id} does not exist")
-        ingestion = Ingestion(tenant_id=tenant_id, name=name, **fields)
-        _insert(self.session, ingestion, f"an ingestion named {name!r} already exists")
-        return ingestion
-
-    def get(self, tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> Ingestion:
-        """The tenant's ingestion; another tenant's (or a deleted one) is simply not found."""
-        ingestion = self.session.get(Ingestion, ingestion_id)
-        if (
-            ingestion is None
-            or ingestion.tenant_id != tenant_id
-            or ingestion.status is IngestionStatus.DELETED
-        ):
-            raise NotFound(f"ingestion {ingestion_id} does not exist")
-        return ingestion
 
 
 def key_prefix(plaintext: str) -> str | None:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from autoloader_metadata.enums import IngestionStatus
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
 from autoloader_orchestration.names import (
     INGESTION_ENTRYPOINT,
     INGESTION_FLOW,
@@ -54,14 +53,14 @@ class DeploymentSpec:
             tags=sorted(
                 [
                     tenant_tag(ingestion.tenant_id),
-                    source_tag(parse_source_uri(ingestion.source_uri).kind),
+                    source_tag(parse_source_uri(ingestion.spec.source.uri).kind),
                 ]
             ),
             work_pool=work_pool,
             work_queue=work_queue,
-            cron=ingestion.schedule_cron,
-            timezone=ingestion.schedule_timezone or "UTC",
-            paused=ingestion.status is not IngestionStatus.ACTIVE,
+            cron=ingestion.spec.schedule.cron,
+            timezone=ingestion.spec.schedule.timezone or "UTC",
+            paused=ingestion.paused,
             description=f"Autoloader ingestion {ingestion.name!r}",
         )
 
@@ -183,6 +182,14 @@ class Deployments:
     async def resume(self, deployment_id: uuid.UUID) -> None:
         await self.client.resume_deployment(deployment_id)
         await self.schedule_ahead(deployment_id)
+
+    async def delete_named(self, name: str) -> bool:
+        """Deletes the ingestion flow's deployment of that name, if there is one."""
+        try:
+            found = await self.client.read_deployment_by_name(f"{INGESTION_FLOW}/{name}")
+        except ObjectNotFound:
+            return False
+        return await self.delete(found.id)
 
     async def delete(self, deployment_id: uuid.UUID) -> bool:
         """Deletes the deployment and so its future runs; False when it was already gone."""

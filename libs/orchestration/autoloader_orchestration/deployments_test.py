@@ -7,7 +7,7 @@ from typing import Any, cast
 import httpx
 import pytest
 from autoloader_metadata.enums import FileFormat, IngestionStatus
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion, spec_of_columns
 from autoloader_orchestration.deployments import Deployments, DeploymentSpec
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.responses import DeploymentResponse
@@ -16,20 +16,22 @@ from prefect.client.schemas.schedules import CronSchedule
 NOW = datetime.now(UTC)
 
 
-def ingestion(**fields: object) -> Ingestion:
-    values: dict[str, object] = {
-        "id": uuid.uuid4(),
-        "tenant_id": uuid.uuid4(),
+def ingestion(status: IngestionStatus = IngestionStatus.ACTIVE, **fields: object) -> Ingestion:
+    columns: dict[str, object] = {
         "name": "orders",
-        "status": IngestionStatus.ACTIVE,
         "source_uri": "s3://landing/orders/",
         "credential_ref": "env:ORDERS",
         "format": FileFormat.CSV,
+        "destination_catalog": "lake",
+        "destination_namespace": "sales",
+        "destination_table": "orders",
         "schedule_cron": "*/5 * * * *",
         "schedule_timezone": "Europe/Paris",
         **fields,
     }
-    return Ingestion(**values)
+    return Ingestion.draft(spec_of_columns(**columns)).model_copy(
+        update={"id": uuid.uuid4(), "tenant_id": uuid.uuid4(), "status": status, "version": 1}
+    )
 
 
 def deployment_like(spec: DeploymentSpec, **changes: object) -> DeploymentResponse:

@@ -7,6 +7,7 @@ import json
 import uuid
 from typing import Any
 
+from autoloader_model.spec import IngestionSpec
 from autoloader_orchestration.names import (
     PREVIEW_ARTIFACT_TYPE,
     PREVIEW_DEPLOYMENT,
@@ -23,24 +24,6 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 
 from autoloader_core.settings import Settings
-
-# The ingestion columns an unsaved spec passes to a preview run (the flow refuses any other).
-PREVIEW_SPEC_FIELDS = (
-    "source_uri",
-    "source_glob",
-    "credential_ref",
-    "min_file_age_seconds",
-    "max_file_age_seconds",
-    "start_date",
-    "format",
-    "format_options",
-    "schema_ddl",
-    "schema_evolution",
-    "destination_catalog",
-    "destination_namespace",
-    "destination_table",
-    "cluster",
-)
 
 
 class PreviewFailed(RuntimeError):
@@ -71,7 +54,7 @@ class Previews:
     async def start(
         self,
         ingestion_id: uuid.UUID | None = None,
-        spec: dict[str, Any] | None = None,
+        spec: IngestionSpec | None = None,
         max_files: int = 10,
         limit: int = 20,
         tags: list[str] | None = None,
@@ -81,8 +64,8 @@ class Previews:
         parameters: dict[str, Any] = {"max_files": max_files, "limit": limit}
         if ingestion_id is not None:
             parameters["ingestion_id"] = str(ingestion_id)
-        else:
-            parameters["spec"] = json.loads(json.dumps(spec, default=str))
+        elif spec is not None:
+            parameters["spec"] = spec.model_dump(mode="json")  # the flow validates it again
         return await self.client.create_flow_run_from_deployment(
             await self.deployment_id(),
             parameters=parameters,

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from autoloader_metadata.enums import IngestionStatus
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import DeploymentState, Ingestion
+from autoloader_model.store import IngestionStore
 from autoloader_orchestration.deployments import Deployments
-from autoloader_orchestration.names import INGESTION_FLOW
+from autoloader_orchestration.names import INGESTION_FLOW, deployment_name
 from autoloader_orchestration.queues import QueueNames, ensure_work_pool
 from autoloader_orchestration.runs import TERMINAL
 from autoloader_orchestration.scheduling import Orchestrator
@@ -35,7 +36,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.states import Crashed
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from autoloader_core.settings import Settings
@@ -89,6 +90,7 @@ async def reconcile(
         locked = lock_session.execute(
             text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}
         ).scalar_one()
+        lock_session.commit()  # the advisory lock is the session's: no transaction stays open
         if not locked:
             report.skipped = "another reconciliation is running"
             return report
@@ -117,7 +119,7 @@ async def _crash_dead_runs(
             row.flow_run_id: row.beat_at
             for row in session.execute(text("SELECT flow_run_id, beat_at FROM run_heartbeats"))
         }
-        ours = set(session.scalars(select(Ingestion.id)))
+        ours = set(session.scalars(text("SELECT id FROM ingestions")))
     now = datetime.now(UTC)
     running = [
         run for run in await _running_ingestion_runs(client, pool) if _ingestion_id_of(run) in ours
@@ -182,10 +184,9 @@ async def _settle_orphan_batches(
                 report.settled_batches[row.id] = "recover against the Iceberg table"
             continue
         with sessions() as session:
-            ingestion = session.get(Ingestion, row.ingestion_id)
-            if ingestion is None:
-                continue
-            session.expunge(ingestion)
+            ingestion = IngestionStore(session).find(row.ingestion_id)
+        if ingestion is None:
+            continue
         committed = await settle(ingestion, row.id)
         report.settled_batches[row.id] = (
             "committed before the crash: marked loaded"
@@ -200,32 +201,43 @@ async def _repair_deployments(
     settings: Settings,
     report: ReconcileReport,
 ) -> None:
+    """Writes the deployment of every ingestion whose deployment is pending (a change stored
+    while Prefect did not answer), missing, or different from the row; removes those of
+    deleted ingestions. No transaction is open while Prefect is called."""
     deployed = await _ingestion_deployments(client)
+    by_name = {deployment.name: deployment for deployment in deployed.values()}
     orchestrator = Orchestrator(client, settings)
     if not report.dry_run:  # a deployment cannot name a pool or queue that does not exist
         await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
     with sessions() as session:
-        ingestions = session.scalars(select(Ingestion).order_by(Ingestion.created_at)).all()
-        for ingestion in ingestions:
-            current = (
-                deployed.get(ingestion.prefect_deployment_id)
-                if ingestion.prefect_deployment_id
-                else None
-            )
-            if ingestion.status is IngestionStatus.DELETED:
-                if current is not None:
-                    report.deleted_deployments.append(ingestion.id)
-                    if not report.dry_run:
-                        await Deployments(client).delete(current.id)
-                continue
-            spec = orchestrator.spec_in(session, ingestion)
-            differences = spec.differences(current) if current else ["missing"]
-            if not differences:
-                continue
-            report.repaired_deployments[ingestion.id] = differences
-            if not report.dry_run:
-                await orchestrator.write_deployment(ingestion, spec)
-                session.commit()
+        ingestions = IngestionStore(session).every()
+    for ingestion in ingestions:
+        current = (
+            deployed.get(ingestion.deployment_id)
+            if ingestion.deployment_id
+            else by_name.get(deployment_name(ingestion.id))
+        )
+        if ingestion.status is IngestionStatus.DELETED:
+            if current is not None:
+                report.deleted_deployments.append(ingestion.id)
+                if not report.dry_run:
+                    await Deployments(client).delete(current.id)
+            continue
+        with sessions() as session:
+            backlog = orchestrator.pending_bytes(session, ingestion.id)
+        spec = orchestrator.spec(ingestion, backlog)
+        differences = spec.differences(current) if current else ["missing"]
+        if ingestion.deployment_state is DeploymentState.PENDING and current is not None:
+            differences.append("pending")
+        if not differences:
+            continue
+        report.repaired_deployments[ingestion.id] = differences
+        if report.dry_run:
+            continue
+        deployment_id, flow_id = await orchestrator.apply(ingestion, backlog)
+        with sessions.begin() as session:
+            # Skipped when the row changed meanwhile: its own writer deploys it, or the next pass.
+            IngestionStore(session).mark_deployed(ingestion, deployment_id, flow_id)
 
 
 def _ingestion_id_of(run: FlowRun) -> uuid.UUID | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 
+from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.ledger import FileLedger
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
 from autoloader_orchestration.deployments import Deployments, DeploymentSpec
+from autoloader_orchestration.names import deployment_name
 from autoloader_orchestration.queues import QueueNames, RunKind, choose_queue
 from autoloader_orchestration.runs import Runs
 from prefect.client.orchestration import PrefectClient
@@ -34,21 +36,29 @@ class Orchestrator:
             self.queues,
             pending_bytes=pending_bytes,
             high_memory_threshold=self.settings.high_memory_threshold_bytes,
-            override=ingestion.work_queue_override,
+            override=ingestion.spec.work_queue,
         )
         return DeploymentSpec.of(ingestion, self.settings.work_pool, queue)
 
-    def spec_in(self, session: Session, ingestion: Ingestion) -> DeploymentSpec:
-        """The spec, routed by the ingestion's current backlog in the ledger."""
-        return self.spec(ingestion, FileLedger(session).pending_bytes(ingestion.id))
+    @staticmethod
+    def pending_bytes(session: Session, ingestion_id: uuid.UUID) -> int:
+        """The backlog a deployment is routed by (read before, never during, a Prefect call)."""
+        return FileLedger(session).pending_bytes(ingestion_id)
 
-    async def write_deployment(self, ingestion: Ingestion, spec: DeploymentSpec) -> uuid.UUID:
-        """Creates or updates the deployment and records its id on the ingestion (the caller
-        commits the ingestion's transaction after this returns)."""
-        deployment_id = await self.deployments.upsert(spec)
-        ingestion.prefect_deployment_id = deployment_id
-        ingestion.prefect_flow_id = await self.deployments.flow_id()
-        return deployment_id
+    async def apply(
+        self, ingestion: Ingestion, pending_bytes: int = 0
+    ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+        """Makes Prefect's deployment what `ingestion` says: written for a live one, removed
+        for a deleted one. Returns the deployment's and its flow's ids (None when removed).
+        Idempotent: applying the same version twice changes nothing more."""
+        if ingestion.status is IngestionStatus.DELETED:
+            if ingestion.deployment_id is not None:
+                await self.deployments.delete(ingestion.deployment_id)
+            else:  # a create whose answer was lost may have left one behind under its name
+                await self.deployments.delete_named(deployment_name(ingestion.id))
+            return None, None
+        deployment_id = await self.deployments.upsert(self.spec(ingestion, pending_bytes))
+        return deployment_id, await self.deployments.flow_id()
 
     async def trigger(
         self,
@@ -56,11 +66,11 @@ class Orchestrator:
         idempotency_key: str | None = None,
         kind: RunKind = RunKind.MANUAL,
     ) -> FlowRun:
-        if ingestion.prefect_deployment_id is None:
+        if ingestion.deployment_id is None:
             raise LookupError(f"ingestion {ingestion.id} has no deployment yet")
-        queue = choose_queue(kind, self.queues, override=ingestion.work_queue_override)
+        queue = choose_queue(kind, self.queues, override=ingestion.spec.work_queue)
         return await Runs(self.client).trigger(
-            ingestion.prefect_deployment_id, queue, kind, idempotency_key
+            ingestion.deployment_id, queue, kind, idempotency_key
         )
 
     async def retry(self, run_id: uuid.UUID, override: str | None = None) -> FlowRun:

@@ -12,6 +12,7 @@ from autoloader_metadata.models import ApiKey, Tenant
 from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, TenantRepository
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from autoloader_api.auth import Admin
 from autoloader_api.errors import FieldError
@@ -34,20 +35,24 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 @router.post("/tenants", status_code=201, responses=errors(409, 422))
 async def create_tenant(body: TenantCreate, principal: Admin, services: ServicesDep) -> TenantOut:
-    with services.sessions.begin() as session:
+    def create(session: Session) -> TenantOut:
         tenant = TenantRepository(session).create(body.name)
         return TenantOut.model_validate(tenant, from_attributes=True)
+
+    return await services.db.write(create)
 
 
 @router.get("/tenants", responses=errors(422))
 async def list_tenants(
     principal: Admin, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[TenantOut]:
-    with services.reads() as session:
+    def read(session: Session) -> list[TenantOut]:
         rows = session.scalars(
             select(Tenant).order_by(Tenant.name).limit(limit).offset(offset)
         ).all()
-        items = [TenantOut.model_validate(t, from_attributes=True) for t in rows]
+        return [TenantOut.model_validate(t, from_attributes=True) for t in rows]
+
+    items = await services.db.read(read)
     return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=None))
 
 
@@ -56,7 +61,8 @@ async def create_api_key(
     body: ApiKeyCreate, principal: Admin, services: ServicesDep
 ) -> ApiKeyCreated:
     """A new key for a tenant. The key is in this answer only; Autoloader keeps its hash."""
-    with services.sessions.begin() as session:
+
+    def create(session: Session) -> tuple[ApiKeyOut, str]:
         try:
             key, plaintext = ApiKeyRepository(session).create(
                 body.tenant_id, body.name, body.scopes
@@ -64,18 +70,24 @@ async def create_api_key(
         except NotFound as error:
             raise FieldError(["body", "tenant_id"], str(error)) from None
         session.flush()
-        out = ApiKeyOut.model_validate(key, from_attributes=True)
+        return ApiKeyOut.model_validate(key, from_attributes=True), plaintext
+
+    out, plaintext = await services.db.write(create)
     return ApiKeyCreated(**out.model_dump(), key=plaintext)
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=errors())
 async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: ServicesDep) -> Response:
-    with services.sessions.begin() as session:
+    def revoke(session: Session) -> str:
         key = session.get(ApiKey, key_id)
         if key is None:
             raise NotFound(f"API key {key_id} does not exist")
         key.revoked_at = key.revoked_at or datetime.now(UTC)
-        services.keys.forget(key.secret_hash)  # other API processes: within the cache's time
+        return key.secret_hash
+
+    services.keys.forget(
+        await services.db.write(revoke)
+    )  # other processes: within the cache's time
     return Response(status_code=204)
 
 
@@ -83,9 +95,11 @@ async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: Services
 async def list_credential_grants(
     tenant_id: uuid.UUID, principal: Admin, services: ServicesDep
 ) -> Page[CredentialGrantOut]:
-    with services.reads() as session:
+    def read(session: Session) -> list[CredentialGrantOut]:
         grants = CredentialGrants(session).of(tenant_id)
-        items = [CredentialGrantOut.model_validate(g, from_attributes=True) for g in grants]
+        return [CredentialGrantOut.model_validate(g, from_attributes=True) for g in grants]
+
+    items = await services.db.read(read)
     pagination = Pagination(limit=max(len(items), 1), offset=0, total=len(items))
     return Page(items=items, pagination=pagination)
 
@@ -95,9 +109,12 @@ async def grant_credential(
     tenant_id: uuid.UUID, body: CredentialGrantCreate, principal: Admin, services: ServicesDep
 ) -> CredentialGrantOut:
     """Lets the tenant's ingestions use a credential reference (idempotent)."""
-    with services.sessions.begin() as session:
+
+    def grant(session: Session) -> CredentialGrantOut:
         grant = CredentialGrants(session).grant(tenant_id, body.credential_ref, principal.actor)
         return CredentialGrantOut.model_validate(grant, from_attributes=True)
+
+    return await services.db.write(grant)
 
 
 @router.delete(
@@ -111,6 +128,5 @@ async def revoke_credential(
 ) -> Response:
     """Takes a grant back: ingestions that name the credential can no longer be created,
     changed or previewed, and their runs stop at discovery with the reason."""
-    with services.sessions.begin() as session:
-        CredentialGrants(session).revoke(tenant_id, credential_ref)
+    await services.db.write(lambda s: CredentialGrants(s).revoke(tenant_id, credential_ref))
     return Response(status_code=204)

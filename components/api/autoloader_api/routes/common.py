@@ -24,9 +24,10 @@ _ERRORS = {
     401: "No API key, or one that is not valid",
     403: "The API key lacks the scope",
     404: "Not found (or another tenant's)",
-    409: "Conflicts with the current state",
+    409: "Conflicts with the current state, or another change is in progress",
+    412: "If-Match named a version that is no longer the current one",
     422: "A field is not valid",
-    503: "Prefect or the database is unavailable; nothing was changed",
+    503: "Prefect or the database is unavailable or too slow (see the detail; Retry-After)",
 }
 
 

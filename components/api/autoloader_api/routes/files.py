@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from autoloader_metadata.enums import FileStatus, IngestionStatus
@@ -10,10 +11,12 @@ from autoloader_metadata.errors import Conflict
 from autoloader_metadata.ledger import FileLedger, glob_to_like
 from autoloader_metadata.models import LedgerFile
 from autoloader_metadata.refresh import Refreshes
-from autoloader_metadata.repositories import IngestionRepository
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from autoloader_api.auth import Reader, Writer
 from autoloader_api.errors import FieldError
@@ -57,8 +60,10 @@ async def list_files(
         conditions.append(LedgerFile.modified_at >= modified_after)
     if modified_before:
         conditions.append(LedgerFile.modified_at < modified_before)
-    with services.reads() as session:
-        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+    tenant = principal.tenant_id
+
+    def read(session: Session) -> tuple[list[FileOut], int]:
+        IngestionStore(session).get(tenant, ingestion_id)
         total = session.scalar(select(func.count()).select_from(LedgerFile).where(*conditions))
         rows = session.scalars(
             select(LedgerFile)
@@ -67,8 +72,10 @@ async def list_files(
             .limit(limit)
             .offset(offset)
         ).all()
-        items = [FileOut.model_validate(row, from_attributes=True) for row in rows]
-    return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=total or 0))
+        return [FileOut.model_validate(row, from_attributes=True) for row in rows], total or 0
+
+    items, total = await services.db.read(read)
+    return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=total))
 
 
 @router.post("/files/reprocess", responses=errors(422))
@@ -77,9 +84,11 @@ async def reprocess_files(
 ) -> ReprocessOut:
     """Sends the chosen files back to discovery with their attempts reset; the next run loads
     them. Files in a running batch are never touched."""
-    with services.sessions.begin() as session:
-        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
-        count = FileLedger(session).reprocess(
+    tenant = principal.tenant_id
+
+    def reprocess(session: Session) -> int:
+        IngestionStore(session).get(tenant, ingestion_id)
+        return FileLedger(session).reprocess(
             ingestion_id,
             statuses=[FileStatus(s) for s in body.statuses],
             path_glob=body.path,
@@ -88,7 +97,8 @@ async def reprocess_files(
             file_ids=body.file_ids,
             dry_run=body.dry_run,
         )
-    return ReprocessOut(files=count, dry_run=body.dry_run)
+
+    return ReprocessOut(files=await services.db.write(reprocess), dry_run=body.dry_run)
 
 
 def _confirmed(body: RefreshRequestBody) -> None:
@@ -106,42 +116,59 @@ async def full_refresh(
     """Deletes the rows this ingestion loaded and loads every file again. The ingestion's next
     run does it (one is started now, on the priority queue); `dry_run` only counts."""
     _confirmed(body)
-    with services.sessions.begin() as session:
-        row = IngestionRepository(session).get(principal.tenant_id, ingestion_id)
-        refreshes = Refreshes(session)
-        plan = refreshes.full_plan(ingestion_id)
-        out = RefreshOut(
-            mode="full",
-            dry_run=body.dry_run,
-            files=plan.files,
-            rows=plan.rows,
-            claimed_files=plan.claimed_files,
-        )
-        if body.dry_run:
-            return out
-        if row.status is IngestionStatus.PAUSED:
-            raise Conflict(f"ingestion {ingestion_id} is paused; resume it to refresh it")
-        request = refreshes.request_full(ingestion_id, principal.actor)
-        # The run is started before the request commits: Prefect being down leaves nothing.
-        run = await IngestionOps(services, principal).trigger(row.id, f"full-refresh-{request.id}")
-        out.run_id = run.id
+    ops = IngestionOps(services, principal)
+    record = await ops.get(ingestion_id)
+    plan = await services.db.read(lambda s: Refreshes(s).full_plan(ingestion_id))
+    out = RefreshOut(
+        mode="full",
+        dry_run=body.dry_run,
+        files=plan.files,
+        rows=plan.rows,
+        claimed_files=plan.claimed_files,
+    )
+    if body.dry_run:
+        return out
+    if record.status is IngestionStatus.PAUSED:
+        raise Conflict(f"ingestion {ingestion_id} is paused; resume it to refresh it")
+    actor = principal.actor
+    request, created = await services.db.write(
+        lambda s: Refreshes(s).request_full(ingestion_id, actor)
+    )
+    try:
+        run = await ops.trigger(record.id, f"full-refresh-{request.id}")
+    except Exception:
+        # No run was started for it: a request this call made is withdrawn, so that a later
+        # scheduled run does not refresh by surprise.
+        if created:
+            await services.db.write(lambda s: Refreshes(s).withdraw(request.id))
+        raise
+    out.run_id = run.id
     return out
 
 
-@router.post("/refresh/new-only", responses=errors(422))
+@router.post("/refresh/new-only", responses=errors(409, 422, 503))
 async def new_only_refresh(
     ingestion_id: uuid.UUID, body: RefreshRequestBody, principal: Writer, services: ServicesDep
 ) -> RefreshOut:
     """From now on only files that arrive later load: the files waiting are skipped, and files
     modified before now are never picked up (the source's start date becomes now)."""
     _confirmed(body)
-    with services.sessions.begin() as session:
-        row = IngestionRepository(session).get(principal.tenant_id, ingestion_id)
-        refreshes = Refreshes(session)
-        plan = refreshes.new_only_plan(ingestion_id)
-        files = plan.files if body.dry_run else refreshes.new_only(row)
-        if not body.dry_run:
-            row.updated_by = principal.actor
+    ops = IngestionOps(services, principal)
+    record = await ops.get(ingestion_id)
+    plan = await services.db.read(lambda s: Refreshes(s).new_only_plan(ingestion_id))
+    files = plan.files
+    if not body.dry_run:
+        now = datetime.now(UTC)
+        actor = principal.actor
+        source = record.spec.source.model_copy(update={"start_date": now})
+        spec = record.spec.model_copy(update={"source": source})
+
+        def skip_waiting(session: Session) -> tuple[int, Ingestion]:
+            changed = IngestionStore(session).change(record, spec=spec, actor=actor)
+            return Refreshes(session).new_only(ingestion_id), changed
+
+        files, changed = await services.db.write(skip_waiting)
+        await ops.deploy(changed)
     return RefreshOut(
         mode="new_only", dry_run=body.dry_run, files=files, rows=0, claimed_files=plan.claimed_files
     )

@@ -1,4 +1,8 @@
-"""/api/v1/ingestions: create, read, change, pause, resume, run and delete ingestions."""
+"""/api/v1/ingestions: create, read, change, pause, resume, run and delete ingestions.
+
+Each answer carries the ingestion's version as its ETag; a change sent with `If-Match` applies
+only to that version (412 otherwise), and without it merges into the latest one.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +12,25 @@ from typing import Annotated, Literal
 
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.ledger import like_escape
-from autoloader_metadata.models import Ingestion
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
 from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy.orm import Session
 
 from autoloader_api.auth import Reader, Writer
-from autoloader_api.documents import PageFilter, document_by_id, page_of_documents
+from autoloader_api.errors import FieldError
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors, json_text
 from autoloader_api.schemas import (
     NO_NUL,
-    IngestionCreate,
     IngestionOut,
     IngestionPatch,
+    IngestionSpec,
     Page,
     RunAccepted,
     ScheduleSpec,
     WorkQueueChange,
 )
-from autoloader_api.services import Services
 
 router = APIRouter(prefix="/api/v1/ingestions", tags=["ingestions"])
 IdempotencyKey = Annotated[
@@ -36,20 +41,47 @@ IdempotencyKey = Annotated[
         description="The same key returns the same run instead of starting another.",
     ),
 ]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=64,
+        description='Apply only to this version (the ETag, e.g. "7"); 412 when it is not current.',
+    ),
+]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an If-Match names: `"7"`, `W/"7"` or `7`; `*` (any) is None."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise FieldError(["header", "If-Match"], 'an ETag of this API is a version, such as "7"')
+    return int(value)
+
+
+def etag(record: Ingestion) -> dict[str, str]:
+    return {"ETag": f'"{record.version}"'}
+
+
+def answer(record: Ingestion, status_code: int = 200, location: bool = False) -> Response:
+    headers = etag(record)
+    if location:
+        headers["Location"] = f"{router.prefix}/{record.id}"
+    return json_text(record.document_json(), status_code, headers)
 
 
 @router.post("", status_code=201, response_model=IngestionOut, responses=errors(409, 422, 503))
 async def create_ingestion(
-    body: IngestionCreate, principal: Writer, services: ServicesDep
+    body: IngestionSpec, principal: Writer, services: ServicesDep
 ) -> Response:
     """Stores the ingestion and creates its deployment, together or not at all."""
-    row = await IngestionOps(services, principal).create(body)
-    return await _answer(
-        services, row, status_code=201, headers={"Location": f"{router.prefix}/{row.id}"}
-    )
+    record = await IngestionOps(services, principal).create(body)
+    return answer(record, status_code=201, location=True)
 
 
-@router.get("", response_model=Page[IngestionOut], responses=errors(422))
+@router.get("", response_model=Page[IngestionOut], responses=errors(422, 503))
 async def list_ingestions(
     principal: Reader,
     services: ServicesDep,
@@ -62,75 +94,103 @@ async def list_ingestions(
         str | None, Query(max_length=128, pattern=NO_NUL, description="Only names containing this.")
     ] = None,
 ) -> Response:
-    where = PageFilter(status, f"%{like_escape(name)}%" if name else None)
-    documents, count = await page_of_documents(
-        services.documents, principal.tenant_id, limit, offset, where
+    tenant = principal.tenant_id
+    wanted = IngestionStatus(status) if status else None
+    pattern = f"%{like_escape(name)}%" if name else None
+    documents, count = await services.db.read(
+        lambda s: IngestionStore(s).page(tenant, limit, offset, wanted, pattern)
     )
     pagination = json.dumps({"limit": limit, "offset": offset, "total": count})
     return json_text(f'{{"items":[{",".join(documents)}],"pagination":{pagination}}}')
 
 
-@router.get("/{ingestion_id}", response_model=IngestionOut, responses=errors())
+@router.get("/{ingestion_id}", response_model=IngestionOut, responses=errors(503))
 async def get_ingestion(
     ingestion_id: uuid.UUID, principal: Reader, services: ServicesDep
 ) -> Response:
-    return json_text(await document_by_id(services.documents, principal.tenant_id, ingestion_id))
+    """The ingestion, read afresh, with its files counted by status."""
+    tenant = principal.tenant_id
+
+    def read(session: Session) -> tuple[Ingestion, str]:
+        store = IngestionStore(session)
+        record = store.get(tenant, ingestion_id)
+        return record, record.document_json(store.file_counts(ingestion_id))
+
+    record, document = await services.db.read(read)
+    return json_text(document, headers=etag(record))
 
 
-@router.patch("/{ingestion_id}", response_model=IngestionOut, responses=errors(409, 422, 503))
+@router.patch("/{ingestion_id}", response_model=IngestionOut, responses=errors(409, 412, 422, 503))
 async def update_ingestion(
-    ingestion_id: uuid.UUID, body: IngestionPatch, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID,
+    body: IngestionPatch,
+    principal: Writer,
+    services: ServicesDep,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Changes only the fields given; the deployment follows in the same unit of work."""
+    """Changes only the fields given; the deployment follows once the change is stored."""
     patch = body.model_dump(exclude_unset=True)
-    return await _answer(
-        services, await IngestionOps(services, principal).update(ingestion_id, patch)
-    )
+    ops = IngestionOps(services, principal)
+    return answer(await ops.update(ingestion_id, patch, expected_version(if_match)))
 
 
-@router.patch("/{ingestion_id}/schedule", response_model=IngestionOut, responses=errors(422, 503))
+@router.patch(
+    "/{ingestion_id}/schedule", response_model=IngestionOut, responses=errors(409, 412, 422, 503)
+)
 async def change_schedule(
-    ingestion_id: uuid.UUID, body: ScheduleSpec, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID,
+    body: ScheduleSpec,
+    principal: Writer,
+    services: ServicesDep,
+    if_match: IfMatch = None,
 ) -> Response:
     patch = {"schedule": body.model_dump()}
-    return await _answer(
-        services, await IngestionOps(services, principal).update(ingestion_id, patch)
-    )
+    ops = IngestionOps(services, principal)
+    return answer(await ops.update(ingestion_id, patch, expected_version(if_match)))
 
 
-@router.patch("/{ingestion_id}/work-queue", response_model=IngestionOut, responses=errors(422, 503))
+@router.patch(
+    "/{ingestion_id}/work-queue",
+    response_model=IngestionOut,
+    responses=errors(409, 412, 422, 503),
+)
 async def change_work_queue(
-    ingestion_id: uuid.UUID, body: WorkQueueChange, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID,
+    body: WorkQueueChange,
+    principal: Writer,
+    services: ServicesDep,
+    if_match: IfMatch = None,
 ) -> Response:
     patch = {"work_queue": body.work_queue}
-    return await _answer(
-        services, await IngestionOps(services, principal).update(ingestion_id, patch)
-    )
+    ops = IngestionOps(services, principal)
+    return answer(await ops.update(ingestion_id, patch, expected_version(if_match)))
 
 
-@router.post("/{ingestion_id}/pause", response_model=IngestionOut, responses=errors(503))
+@router.post("/{ingestion_id}/pause", response_model=IngestionOut, responses=errors(409, 412, 503))
 async def pause_ingestion(
-    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep, if_match: IfMatch = None
 ) -> Response:
     """Stops scheduled runs (those already scheduled ahead are removed)."""
     ops = IngestionOps(services, principal)
-    return await _answer(services, await ops.set_status(ingestion_id, IngestionStatus.PAUSED))
+    version = expected_version(if_match)
+    return answer(await ops.set_status(ingestion_id, IngestionStatus.PAUSED, version))
 
 
-@router.post("/{ingestion_id}/resume", response_model=IngestionOut, responses=errors(503))
+@router.post("/{ingestion_id}/resume", response_model=IngestionOut, responses=errors(409, 412, 503))
 async def resume_ingestion(
-    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep, if_match: IfMatch = None
 ) -> Response:
     ops = IngestionOps(services, principal)
-    return await _answer(services, await ops.set_status(ingestion_id, IngestionStatus.ACTIVE))
+    version = expected_version(if_match)
+    return answer(await ops.set_status(ingestion_id, IngestionStatus.ACTIVE, version))
 
 
-@router.delete("/{ingestion_id}", status_code=204, responses=errors(503))
+@router.delete("/{ingestion_id}", status_code=204, responses=errors(409, 412, 503))
 async def delete_ingestion(
-    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep
+    ingestion_id: uuid.UUID, principal: Writer, services: ServicesDep, if_match: IfMatch = None
 ) -> Response:
     """Removes the deployment and so every future run; the table and its rows stay."""
-    await IngestionOps(services, principal).delete(ingestion_id)
+    await IngestionOps(services, principal).delete(ingestion_id, expected_version(if_match))
     return Response(status_code=204)
 
 
@@ -148,14 +208,3 @@ async def run_ingestion(
         state=run.state_type.value if run.state_type else "SCHEDULED",
         work_queue=run.work_queue_name,
     )
-
-
-async def _answer(
-    services: Services,
-    row: Ingestion,
-    status_code: int = 200,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """The ingestion as it now stands, read back after its change committed."""
-    document = await document_by_id(services.documents, row.tenant_id, row.id)
-    return json_text(document, status_code, headers)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from autoloader_metadata.reads import read
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 
 from autoloader_api.routes.common import ServicesDep
 from autoloader_api.schemas import Health, Readiness
@@ -17,7 +17,8 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/health")
 async def health() -> Health:
-    """The process is up (no dependency is checked)."""
+    """The process is up and its event loop answers (no dependency is checked, so a stuck
+    database or Prefect never makes it fail: /ready says what is not)."""
     return Health(status="ok", version=__version__)
 
 
@@ -26,7 +27,7 @@ async def ready(services: ServicesDep, response: Response) -> Readiness:
     """The metadata database and Prefect both answer."""
     database = "ok"
     try:
-        await asyncio.wait_for(read(services.documents, lambda pool: pool.fetchval("SELECT 1")), 5)
+        await asyncio.wait_for(services.db.read(lambda s: s.execute(text("SELECT 1"))), 5)
     except TimeoutError:
         database = "unavailable: no answer within 5 s"
     except Exception as error:  # any failure means not ready; say what failed underneath

@@ -10,20 +10,16 @@ import uuid
 from typing import Any
 
 from autoloader_metadata.errors import NotFound
-from autoloader_metadata.repositories import IngestionRepository
 from autoloader_orchestration.names import tenant_tag
-from autoloader_orchestration.previews import PREVIEW_SPEC_FIELDS
 from autoloader_orchestration.runs import RunNotFound, Runs
 from fastapi import APIRouter, Response
 from prefect.client.schemas.objects import FlowRun
 
 from autoloader_api.auth import Principal, Reader, Writer
-from autoloader_api.errors import prefect_guard
 from autoloader_api.ingestions import IngestionOps
-from autoloader_api.mapping import columns_of
 from autoloader_api.routes.common import ServicesDep, errors
 from autoloader_api.schemas import (
-    IngestionCreate,
+    IngestionSpec,
     PreviewColumn,
     PreviewOptions,
     PreviewOut,
@@ -40,17 +36,15 @@ async def preview_spec(
 ) -> PreviewOut:
     """Previews an ingestion that is not saved: schema, schema diff against the table, sample
     rows, matching file count. Nothing is written."""
-    spec = IngestionCreate(
+    spec = IngestionSpec(
         name="preview",
         source=body.source,
         format=body.format,
         destination=body.destination,
         cluster=body.cluster,
     )
-    IngestionOps(services, principal).check_installation(spec)
-    columns = columns_of(spec)
-    parameters = {name: columns[name] for name in PREVIEW_SPEC_FIELDS}
-    return await _start(services, principal, response, body.max_files, body.limit, spec=parameters)
+    await IngestionOps(services, principal).check_installation(spec)
+    return await _start(services, principal, response, body.max_files, body.limit, spec=spec)
 
 
 @router.post("/ingestions/{ingestion_id}/preview", responses=errors(422, 503))
@@ -61,8 +55,7 @@ async def preview_ingestion(
     services: ServicesDep,
     response: Response,
 ) -> PreviewOut:
-    with services.reads() as session:
-        IngestionRepository(session).get(principal.tenant_id, ingestion_id)
+    await IngestionOps(services, principal).get(ingestion_id)
     return await _start(
         services, principal, response, body.max_files, body.limit, ingestion_id=ingestion_id
     )
@@ -73,7 +66,7 @@ async def get_preview(
     run_id: uuid.UUID, principal: Reader, services: ServicesDep, response: Response
 ) -> PreviewOut:
     """The result of a preview that answered 202, once it is done."""
-    async with prefect_guard():
+    async with services.prefect_call():
         try:
             run = await Runs(services.prefect).read(run_id)
         except RunNotFound:
@@ -89,11 +82,11 @@ async def _start(
     max_files: int,
     limit: int,
     ingestion_id: uuid.UUID | None = None,
-    spec: dict[str, Any] | None = None,
+    spec: IngestionSpec | None = None,
 ) -> PreviewOut:
     """Starts the preview run (tagged with the tenant) and answers with its result or 202."""
     await services.ensure_work_pool()
-    async with prefect_guard():
+    async with services.prefect_call():
         run = await services.previews.start(
             ingestion_id=ingestion_id,
             spec=spec,
@@ -112,9 +105,12 @@ def _owned(run: FlowRun, principal: Principal, run_id: uuid.UUID) -> None:
 async def _answer(
     services: Services, run: FlowRun, response: Response, wait: float | None = None
 ) -> PreviewOut:
-    deadline = time.monotonic() + (services.settings.preview_wait_seconds if wait is None else wait)
+    settings = services.settings
+    # Answered (202 with the run to poll) well before the request's own deadline.
+    limit = min(settings.preview_wait_seconds, settings.api_request_deadline_seconds * 0.8)
+    deadline = time.monotonic() + (limit if wait is None else wait)
     while True:
-        async with prefect_guard():
+        async with services.prefect_call():
             result = await services.previews.result(run.id)
         if result is not None:
             return _out(run.id, result)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from autoloader_metadata.repositories import IngestionRepository
+from autoloader_metadata.enums import IngestionStatus
+from autoloader_metadata.errors import Conflict
 from autoloader_orchestration.runs import Runs
 from fastapi import APIRouter, Query
 from prefect.client.schemas.filters import (
@@ -18,7 +19,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 
 from autoloader_api.auth import Reader, Writer
-from autoloader_api.errors import prefect_guard
+from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
 from autoloader_api.runs import loaded_by_runs, read_owned_run, run_out, summary_of
 from autoloader_api.schemas import LogOut, Page, Pagination, RunAccepted, RunOut
@@ -37,25 +38,23 @@ async def list_runs(
     state: StateFilter = None,
 ) -> Page[RunOut]:
     """Newest first; runs scheduled ahead come first unless `state` leaves them out."""
-    with services.reads() as session:
-        row = IngestionRepository(session).get(principal.tenant_id, ingestion_id)
-        if row.prefect_deployment_id is None:
-            return Page(items=[], pagination=Pagination(limit=limit, offset=offset, total=0))
-        async with prefect_guard():
-            runs = await Runs(services.prefect).of_deployment(
-                row.prefect_deployment_id, limit=limit, offset=offset, states=state
+    record = await IngestionOps(services, principal).get(ingestion_id)
+    if record.deployment_id is None:
+        return Page(items=[], pagination=Pagination(limit=limit, offset=offset, total=0))
+    async with services.prefect_call():
+        runs = await Runs(services.prefect).of_deployment(
+            record.deployment_id, limit=limit, offset=offset, states=state
+        )
+        total = await services.prefect.count_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=state))
             )
-            total = await services.prefect.count_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=state))
-                )
-                if state
-                else None,
-                deployment_filter=DeploymentFilter(
-                    id=DeploymentFilterId(any_=[row.prefect_deployment_id])
-                ),
-            )
-        loaded = loaded_by_runs(session, [run.id for run in runs])
+            if state
+            else None,
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[record.deployment_id])),
+        )
+    run_ids = [run.id for run in runs]
+    loaded = await services.db.read(lambda s: loaded_by_runs(s, run_ids))
     items = [run_out(run, ingestion_id, loaded.get(run.id)) for run in runs]
     return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=total))
 
@@ -63,14 +62,9 @@ async def list_runs(
 @router.get("/runs/{run_id}", responses=errors(503))
 async def get_run(run_id: uuid.UUID, principal: Reader, services: ServicesDep) -> RunOut:
     """State, timings, files, rows and bytes; for a finished run, its failures too."""
-    with services.reads() as session:
-        run, ingestion = await read_owned_run(
-            services.prefect, session, principal.tenant_id, run_id
-        )
-        loaded = loaded_by_runs(session, [run.id]).get(run.id)
-    summary = (
-        await summary_of(services.prefect, run.id) if run.state and run.state.is_final() else None
-    )
+    run, ingestion = await read_owned_run(services, principal.tenant_id, run_id)
+    loaded = await services.db.read(lambda s: loaded_by_runs(s, [run.id]).get(run.id))
+    summary = await summary_of(services, run.id) if run.state and run.state.is_final() else None
     return run_out(run, ingestion.id, loaded, summary)
 
 
@@ -82,9 +76,8 @@ async def get_run_logs(
     limit: Limit = 200,
     offset: Offset = 0,
 ) -> Page[LogOut]:
-    with services.reads() as session:
-        await read_owned_run(services.prefect, session, principal.tenant_id, run_id)
-    async with prefect_guard():
+    await read_owned_run(services, principal.tenant_id, run_id)
+    async with services.prefect_call():
         lines = await Runs(services.prefect).logs(run_id, limit=limit, offset=offset)
     items = [
         LogOut(timestamp=line.timestamp, level=line.level, message=line.message) for line in lines
@@ -95,11 +88,12 @@ async def get_run_logs(
 @router.post("/runs/{run_id}/retry", status_code=202, responses=errors(409, 503))
 async def retry_run(run_id: uuid.UUID, principal: Writer, services: ServicesDep) -> RunAccepted:
     """A new run of the same ingestion, on the priority queue: it loads what the old one did
-    not. Retrying the same run twice is one retry."""
-    with services.reads() as session:
-        _, ingestion = await read_owned_run(services.prefect, session, principal.tenant_id, run_id)
-    async with prefect_guard():
-        run = await services.orchestrator.retry(run_id, ingestion.work_queue_override)
+    not. Retrying the same run twice is one retry; a paused ingestion is not run."""
+    _, ingestion = await read_owned_run(services, principal.tenant_id, run_id)
+    if ingestion.status is IngestionStatus.PAUSED:
+        raise Conflict(f"ingestion {ingestion.id} is paused; resume it to retry its runs")
+    async with services.prefect_call():
+        run = await services.orchestrator.retry(run_id, ingestion.spec.work_queue)
     return RunAccepted(
         run_id=run.id,
         state=run.state_type.value if run.state_type else "SCHEDULED",
@@ -110,9 +104,8 @@ async def retry_run(run_id: uuid.UUID, principal: Writer, services: ServicesDep)
 @router.post("/runs/{run_id}/cancel", responses=errors(503))
 async def cancel_run(run_id: uuid.UUID, principal: Writer, services: ServicesDep) -> RunOut:
     """A run not yet started is cancelled at once; a running one is asked to stop."""
-    with services.reads() as session:
-        _, ingestion = await read_owned_run(services.prefect, session, principal.tenant_id, run_id)
-        async with prefect_guard():
-            run = await Runs(services.prefect).cancel(run_id)
-        loaded = loaded_by_runs(session, [run.id]).get(run.id)
+    _, ingestion = await read_owned_run(services, principal.tenant_id, run_id)
+    async with services.prefect_call():
+        run = await Runs(services.prefect).cancel(run_id)
+    loaded = await services.db.read(lambda s: loaded_by_runs(s, [run.id]).get(run.id))
     return run_out(run, ingestion.id, loaded)

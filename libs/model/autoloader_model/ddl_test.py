@@ -1,6 +1,5 @@
 import pytest
-
-from autoloader_api.ddl import Column, DDLError, parse_ddl
+from autoloader_model.ddl import Column, DDLError, parse_ddl
 
 
 def test_columns_and_types_are_read() -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from autoloader_model.ddl import DDLError, parse_ddl
 from prefect.client.schemas.schedules import CronSchedule
 from pydantic import ValidationError
 
-from autoloader_api.ddl import DDLError, parse_ddl
 from autoloader_spark.errors import InvalidIdentifier
 from autoloader_spark.identifiers import partition_sql, quote
 from autoloader_storage.errors import InvalidSourceURI

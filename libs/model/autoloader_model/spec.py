@@ -1,0 +1,141 @@
+"""An ingestion as its user describes it: source, format, destination, schedule and bounds.
+
+The one definition of these fields: the API takes it as a create body and answers it inside an
+ingestion, the store keeps it as columns, and orchestration, discovery and loading read it.
+Fields refuse unknown keys; each check names its field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from autoloader_metadata.enums import FileFormat, ListingMode, RewrittenFilePolicy, SchemaEvolution
+from autoloader_model import validation
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from autoloader_spark.options import OPTIONS, CorruptRecords
+
+GiB = 1024**3
+# PostgreSQL stores no NUL character in text: refused as a field error, not a failed INSERT.
+NO_NUL = r"^[^\x00]*$"
+OptionValue = Annotated[str, Field(max_length=1024, pattern=NO_NUL)] | bool | int | float
+UtcTime = Annotated[datetime, PlainSerializer(lambda t: utc(t).isoformat())]
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SourceSpec(Strict):
+    uri: Annotated[
+        str, Field(max_length=2048, pattern=NO_NUL), AfterValidator(validation.source_uri)
+    ] = Field(examples=["s3://landing/orders/"])
+    glob: Annotated[str | None, AfterValidator(validation.glob)] = Field(
+        default=None, description="Files to take, relative to the source (`**/*.csv`)."
+    )
+    credential_ref: Annotated[str | None, AfterValidator(validation.credential_ref)] = Field(
+        default=None,
+        description="Where the credentials are: default, anonymous, env:NAME, file:/path. "
+        "Never the secret itself.",
+    )
+    min_file_age_seconds: int = Field(default=0, ge=0, le=31_536_000)
+    max_file_age_seconds: int | None = Field(default=None, ge=1, le=3_153_600_000)
+    start_date: AwareDatetime | None = Field(
+        default=None, description="Files modified before this are never loaded."
+    )
+    rewritten_files: RewrittenFilePolicy = RewrittenFilePolicy.IGNORE
+    listing_mode: ListingMode = ListingMode.FULL
+    full_listing_every: int = Field(default=24, ge=1, le=10_000)
+
+
+class FormatSpec(Strict):
+    type: FileFormat
+    options: dict[Annotated[str, Field(max_length=64)], OptionValue] = Field(
+        default_factory=dict, max_length=32, description="Reader options the format takes."
+    )
+    schema_ddl: Annotated[
+        str | None, Field(max_length=65_536), AfterValidator(validation.schema_ddl)
+    ] = Field(default=None, examples=["id BIGINT, name STRING, amount DECIMAL(10,2)"])
+    schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
+    corrupt_records: CorruptRecords = CorruptRecords.KEEP
+
+    @model_validator(mode="after")
+    def options_of_the_format(self) -> FormatSpec:
+        unknown = sorted(set(self.options) - set(OPTIONS[self.type.value]))
+        if unknown:
+            raise ValueError(
+                f"format.options: {self.type.value} does not take {', '.join(unknown)}; it takes "
+                f"{', '.join(OPTIONS[self.type.value])}"
+            )
+        return self
+
+
+class DestinationSpec(Strict):
+    catalog: Annotated[str, AfterValidator(validation.identifier)]
+    namespace: Annotated[str, Field(max_length=256), AfterValidator(validation.namespace)]
+    table: Annotated[str, AfterValidator(validation.identifier)]
+    partitioning: Annotated[
+        list[Annotated[str, Field(max_length=160)]], AfterValidator(validation.partitioning)
+    ] = Field(default_factory=list, max_length=8, examples=[["days(event_time)", "region"]])
+    properties: Annotated[
+        dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
+        AfterValidator(validation.table_properties),
+    ] = Field(default_factory=dict, max_length=64)
+
+
+class ScheduleSpec(Strict):
+    cron: Annotated[str | None, Field(max_length=128), AfterValidator(validation.cron)] = Field(
+        default=None, examples=["*/15 * * * *"], description="None: runs only when triggered."
+    )
+    timezone: Annotated[str, Field(max_length=64), AfterValidator(validation.timezone)] = "UTC"
+
+
+class BatchBounds(Strict):
+    max_files: int = Field(default=1000, ge=1, le=100_000)
+    max_bytes: int = Field(default=10 * GiB, ge=1, le=2**50)
+
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", examples=["orders"])]
+QueueName = Annotated[str, Field(max_length=64)]
+ClusterName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class IngestionSpec(Strict):
+    """What a user describes once: the create body, and what a stored ingestion reads back as."""
+
+    name: Name
+    source: SourceSpec
+    format: FormatSpec
+    destination: DestinationSpec
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+    batch: BatchBounds = Field(default_factory=BatchBounds)
+    work_queue: QueueName | None = Field(
+        default=None, description="Always run on this queue (else routed by backlog)."
+    )
+    cluster: ClusterName = "default"
+    paused: bool = False
+
+
+def merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`current` with `patch` laid over it; nested objects merge, other values replace (a
+    format's options are replaced whole)."""
+    result = dict(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and key != "options":
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
