@@ -45,7 +45,8 @@ class Database:
             pool_size=size,
             max_overflow=0,  # the pool is the limit: past it, 503 at once rather than more load
             pool_timeout=self.pool_timeout,
-            pool_pre_ping=True,  # a restarted PostgreSQL costs no request
+            # No ping per checkout (a round trip each): a connection found dead fails its
+            # request with 503 and is dropped from the pool, so the next one gets a fresh one.
             connect_args={
                 "timeout": settings.api_database_connect_timeout_seconds,
                 # The client's own bound, a little past the server's: a dead connection too.

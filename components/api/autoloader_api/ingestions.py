@@ -211,12 +211,10 @@ class IngestionOps:
     async def _prefect_answers(self) -> None:
         """Before a change is stored: Prefect answering now makes a pending deployment rare."""
         await self.services.ensure_work_pool()
-        async with self.services.prefect_call():
-            failure = await self.services.prefect.api_healthcheck()
-        if failure is not None:
-            raise OrchestratorUnavailable(
-                f"Prefect is not healthy ({type(failure).__name__}); nothing was changed"
-            )
+        try:
+            await self.services.check_prefect()
+        except OrchestratorUnavailable as error:
+            raise OrchestratorUnavailable(f"{error}; nothing was changed") from error
 
     async def _change(
         self,

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         "allow this many per API process.",
     )
     api_database_pool_timeout_seconds: float = Field(
-        default=1.0,
+        default=3.0,
         gt=0,
         le=30,
         description="How long a request waits for a free database connection before 503.",
@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         ge=1024,
         le=64 * 1024 * 1024,
         description="A request body larger than this gets 413 before it is parsed.",
+    )
+    api_prefect_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Per API process: calls to Prefect in flight at once; more wait their turn "
+        "(within the request's deadline) rather than overload Prefect's API.",
     )
     prefect_timeout_seconds: float = Field(
         default=10,

@@ -20,7 +20,7 @@ from autoloader_metadata.models import Ingestion as IngestionRow
 from autoloader_metadata.models import Tenant
 from autoloader_model.ingestion import Ingestion, spec_columns
 from autoloader_model.spec import IngestionSpec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -182,6 +182,7 @@ class IngestionStore:
                 prefect_flow_id=flow_id,
                 deployed_version=record.version,
                 document=synced.document_json(),
+                updated_at=record.updated_at,  # a deployment written is no change of the row
             )
         )
         return synced if getattr(result, "rowcount", 0) else None
@@ -191,12 +192,19 @@ class IngestionStore:
         query = select(IngestionRow)
         if ids is not None:
             query = query.where(IngestionRow.id.in_(ids))
-        count = 0
-        for row in self.session.scalars(query).all():
-            row.document = Ingestion.of_row(row).document_json()
-            count += 1
-        self.session.flush()
-        return count
+        rendered = [
+            {"ingestion_id": row.id, "document": Ingestion.of_row(row).document_json()}
+            for row in self.session.scalars(query).all()
+        ]
+        if rendered:  # updated_at kept: rendering is no change of the row
+            table = IngestionRow.__table__
+            self.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("ingestion_id"))
+                .values(document=bindparam("document"), updated_at=table.c.updated_at),
+                rendered,
+            )
+        return len(rendered)
 
     # -- helpers --------------------------------------------------------------------------
 
