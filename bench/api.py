@@ -1,5 +1,9 @@
 """./dev bench api [--quick]: how fast the REST API answers with 1,000 ingestions stored.
 
+Last, a mixed case: 45 clients list while 5 others change a handful of shared ingestions
+(schedules, pause, resume) and /health is polled every 50 ms; writes must answer 200, 409 or
+412. Goals: mixed list p99 <= 100 ms and health p99 <= 50 ms while the writes run.
+
 The API runs as its own process against PostgreSQL and Prefect. 50 clients (one async load
 generator, closed loop: each sends its next request when the last is answered) list
 ingestions (a page of 50) for a while, then get single ingestions; the baseline is `/health`
@@ -219,6 +223,66 @@ async def creates(
     return latencies
 
 
+async def mixed(
+    base: str, key: str, path_of: Callable[[], str], shared: list[str], seconds: float
+) -> tuple[list[float], list[float], list[float], dict[int, int]]:
+    """45 closed-loop clients list while 5 change a handful of shared ingestions (schedules,
+    pause and resume, one write after another each) and /health is polled every 50 ms.
+    Returns list, write and health latencies (ms), and the writes' statuses counted."""
+    host, port = base.removeprefix("http://").split(":")
+    stop = time.monotonic() + seconds
+    listed: list[float] = []
+    written: list[float] = []
+    health: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def reader() -> None:
+        connection = Connection(host, int(port), key)
+        try:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                status, body = await connection.get(path_of())
+                listed.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise RuntimeError(f"{status}: {body[:300]!r}")
+        finally:
+            connection.close()
+
+    async def writer(n: int) -> None:
+        rng = random.Random(n)
+        headers = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=90) as client:
+            while time.monotonic() < stop:
+                target = f"/api/v1/ingestions/{rng.choice(shared)}"
+                action = rng.choice(["schedule", "schedule", "pause", "resume"])
+                started = time.perf_counter()
+                if action == "schedule":
+                    cron = f"{rng.randrange(60)} {rng.randrange(24)} * * *"
+                    answer = await client.patch(f"{target}/schedule", json={"cron": cron})
+                else:
+                    answer = await client.post(f"{target}/{action}")
+                written.append((time.perf_counter() - started) * 1000)
+                statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+    async def poll_health() -> None:
+        connection = Connection(host, int(port), key)
+        try:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                status, _ = await connection.get("/health")
+                health.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise RuntimeError(f"/health answered {status}")
+                await asyncio.sleep(0.05)
+        finally:
+            connection.close()
+
+    await asyncio.gather(
+        *(reader() for _ in range(45)), *(writer(n) for n in range(5)), poll_health()
+    )
+    return listed, written, health, statuses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs, 20 creates")
@@ -244,6 +308,10 @@ def main() -> None:
             got, get_rps = asyncio.run(load(base, key, paths["get"], seconds))
             asyncio.run(creates(base, key, 1, prefix="warmup"))  # the pool and queues made
             made = asyncio.run(creates(base, key, created))
+            shared = ids[:5]
+            m_list, m_write, m_health, m_statuses = asyncio.run(
+                mixed(base, key, paths["list"], shared, seconds)
+            )
         finally:
             api.terminate()
             api.wait(30)
@@ -251,14 +319,21 @@ def main() -> None:
     print(
         f"{stored} ingestions stored, {CLIENTS} clients, {args.workers} API processes: "
         f"list {len(listed)} requests, get {len(got)} ({get_rps:.0f}/s), health {len(health)}, "
-        f"{created} creates"
+        f"{created} creates; mixed: {len(m_list)} lists, {len(m_write)} writes "
+        f"(statuses {dict(sorted(m_statuses.items()))}) on {len(shared)} shared ingestions"
     )
+    unexpected = {code: n for code, n in m_statuses.items() if code not in (200, 409, 412)}
+    if unexpected:
+        raise SystemExit(f"mixed writes answered {unexpected}; see {log}")
     print(
         f"RESULT api list_p50_ms={percentile(listed, 0.5):.1f} "
         f"list_p99_ms={percentile(listed, 0.99):.1f} get_p99_ms={percentile(got, 0.99):.1f} "
         f"create_p95_ms={percentile(made, 0.95):.1f} rps={rps:.0f} "
         f"baseline_health_p99_ms={percentile(health, 0.99):.1f} baseline_health_rps={health_rps:.0f} "
-        f"list_ratio={percentile(health, 0.99) / percentile(listed, 0.99):.2f}"
+        f"list_ratio={percentile(health, 0.99) / percentile(listed, 0.99):.2f} "
+        f"mixed_list_p99_ms={percentile(m_list, 0.99):.1f} "
+        f"mixed_write_p95_ms={percentile(m_write, 0.95):.1f} "
+        f"health_p99_ms={percentile(m_health, 0.99):.1f}"
     )
 
 

@@ -75,11 +75,16 @@ def create_ingestion(sessions: Any, **fields: Any) -> Any:
 
 
 def prefect_call(call: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
-    """Runs `call(client)` with a Prefect client (PREFECT_API_URL is set by `prefect_settings`)."""
-    from prefect.client.orchestration import get_client
+    """Runs `call(client)` with a client of the stack's Prefect (PREFECT_API_URL is set by
+    `prefect_settings`). Named explicitly: Prefect's get_client() reads the settings captured
+    when prefect was first imported, before that fixture ran, and would otherwise start an
+    ephemeral server of its own (an empty one, where every deployment is "not found")."""
+    import os
+
+    from prefect.client.orchestration import PrefectClient
 
     async def go() -> T:
-        async with get_client() as client:
+        async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
             return await call(client)
 
     return asyncio.run(go())

@@ -67,8 +67,8 @@ def test_a_day_with_the_api(
     ingestion_id = ingestion["id"]
     assert ingestion["status"] == "active" and ingestion["deployment_id"]
     assert created.headers["Location"].endswith(ingestion_id)
-    # The answer (JSON built by PostgreSQL) holds what was asked, defaults filled in; an empty
-    # PATCH (which reads the row back through mapping.spec_of) changes none of it.
+    # The answer holds what was asked, defaults filled in; an empty PATCH (which reads the row
+    # back into the model and merges into it) changes none of it.
     asked = IngestionSpec.model_validate(body).model_dump(mode="json")
     spec_fields = ("name", "source", "format", "destination", "schedule", "batch", "work_queue")
     assert {k: ingestion[k] for k in spec_fields} == {k: asked[k] for k in spec_fields}
@@ -187,8 +187,9 @@ def test_no_half_made_ingestion_when_prefect_is_down(
 def test_a_row_changed_by_another_writer_is_answered_as_it_now_stands(
     api: ApiProcess, environment: dict[str, str], place: Place
 ) -> None:
-    """Pages serve each row's stored document, which a trigger keeps whoever changes the row
-    (here plain SQL, as a tool or an operator would); a single read builds it afresh."""
+    """Pages serve each row's stored document, rendered by the store on every write; a change
+    made by plain SQL (as a tool or an operator would) clears it (a trigger), and the page then
+    renders the row as it reads it. A single read renders it afresh."""
     _, key = api.tenant(scopes=("write",))
     client = api.client(key)
     created = client.post(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from api_process import ApiProcess, api_environment, ingestion_body
 from prefect_proxy import PrefectProxy
+from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 from stores import Place
 from support import StackFactory, prefect_call
@@ -271,7 +272,7 @@ def test_with_prefect_late_writes_answer_503_within_the_deadline_and_reconciliat
     from autoloader_core.settings import Settings
 
     settings = Settings(
-        database_url=environment["AUTOLOADER_DATABASE_URL"],
+        database_url=SecretStr(environment["AUTOLOADER_DATABASE_URL"]),
         work_pool=environment["AUTOLOADER_WORK_POOL"],
         prefect_api_url=stack["PREFECT_API_URL"],
     )

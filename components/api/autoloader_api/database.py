@@ -72,12 +72,22 @@ class Database:
         self._writes = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def read(self, work: Callable[[Session], T]) -> T:
-        """`work(session)` outside any transaction: each statement sees the latest commits."""
+        """`work(session)` outside any transaction: each statement sees the latest commits.
+        A read that finds its connection dead (PostgreSQL restarted or failed over; SQLAlchemy
+        then drops every pooled connection) runs once more on a fresh one."""
         try:
-            async with self._reads() as session:
-                return await session.run_sync(work)
+            try:
+                return await self._read_once(work)
+            except exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                return await self._read_once(work)
         except exc.TimeoutError as error:
             raise self._busy() from error
+
+    async def _read_once(self, work: Callable[[Session], T]) -> T:
+        async with self._reads() as session:
+            return await session.run_sync(work)
 
     async def write(self, work: Callable[[Session], T]) -> T:
         """`work(session)` in one transaction: committed when it returns, rolled back if it

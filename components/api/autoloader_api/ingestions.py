@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from autoloader_metadata.enums import IngestionStatus
@@ -133,16 +134,6 @@ class IngestionOps:
         and its rows stay."""
         await self._change(ingestion_id, if_match, status=IngestionStatus.DELETED)
 
-    async def new_only(self, current: Ingestion, start_date: Any) -> Ingestion:
-        """The source's start date moves to `start_date` (a new-only refresh)."""
-        source = current.spec.source.model_copy(update={"start_date": start_date})
-        spec = current.spec.model_copy(update={"source": source})
-        actor = self.principal.actor
-        record = await self.services.db.write(
-            lambda s: IngestionStore(s).change(current, spec=spec, actor=actor)
-        )
-        return await self.deploy(record)
-
     async def trigger(self, ingestion_id: uuid.UUID, idempotency_key: str | None) -> FlowRun:
         """A run now on the priority queue (or the ingestion's override)."""
         record = await self.get(ingestion_id)
@@ -210,8 +201,8 @@ class IngestionOps:
 
     async def _prefect_answers(self) -> None:
         """Before a change is stored: Prefect answering now makes a pending deployment rare."""
-        await self.services.ensure_work_pool()
         try:
+            await self.services.ensure_work_pool()
             await self.services.check_prefect()
         except OrchestratorUnavailable as error:
             raise OrchestratorUnavailable(f"{error}; nothing was changed") from error
@@ -220,7 +211,7 @@ class IngestionOps:
         self,
         ingestion_id: uuid.UUID,
         if_match: int | None,
-        make_spec: Any = None,
+        make_spec: Callable[[Ingestion], Awaitable[IngestionSpec]] | None = None,
         status: IngestionStatus | None = None,
     ) -> Ingestion:
         """Reads, changes and stores under a compare-and-set, then deploys. Without If-Match,

@@ -14,7 +14,7 @@ from typing import Any
 
 from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_batch
 from autoloader_metadata.db import transaction
-from autoloader_metadata.enums import FileStatus, IngestionStatus
+from autoloader_metadata.enums import FileStatus
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import DiscoveryState, LedgerFile
 from autoloader_metadata.repositories import CredentialGrants
@@ -35,8 +35,8 @@ Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logg
 
 def ingestion_of(ingestion_id: uuid.UUID) -> Ingestion:
     with sessions()() as session:
-        ingestion = IngestionStore(session).find(ingestion_id)
-    if ingestion is None or ingestion.status is IngestionStatus.DELETED:
+        ingestion = IngestionStore(session).find_live(ingestion_id)
+    if ingestion is None:
         raise LookupError(f"ingestion {ingestion_id} does not exist")
     return ingestion
 

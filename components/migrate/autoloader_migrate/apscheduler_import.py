@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from autoloader_metadata.enums import IngestionStatus
 from autoloader_model.ingestion import Ingestion
 from autoloader_model.spec import ScheduleSpec
 from autoloader_model.store import IngestionStore
@@ -77,8 +76,8 @@ def _ingestion_of(session: Session, job: LegacyJob, outcome: JobOutcome) -> Inge
     if ingestion_id is None:
         outcome.skipped = "no ingestion id in its kwargs, first argument or job id"
         return None
-    ingestion = IngestionStore(session).find(ingestion_id)
-    if ingestion is None or ingestion.status is IngestionStatus.DELETED:
+    ingestion = IngestionStore(session).find_live(ingestion_id)
+    if ingestion is None:
         outcome.skipped = f"ingestion {ingestion_id} is not in the metadata store"
         return None
     outcome.ingestion = f"{ingestion.name} ({ingestion.id})"

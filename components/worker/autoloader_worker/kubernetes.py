@@ -9,11 +9,12 @@ tells the worker their names through the AUTOLOADER_JOB_* variables read here.
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from prefect_kubernetes.worker import KubernetesWorker
+
+from autoloader_core.settings import Settings
 
 CREDENTIALS_DIR = "/etc/autoloader/credentials"  # where the chart mounts the files Secret too
 
@@ -32,17 +33,17 @@ class JobPod:
 
     @classmethod
     def from_environment(cls) -> JobPod:
-        env = os.environ
-        database = env.get("AUTOLOADER_JOB_DATABASE_SECRET", "")  # "secret/key"
-        name, _, key = database.partition("/")
+        """From the AUTOLOADER_WORKER_IMAGE and AUTOLOADER_JOB_* settings, read afresh."""
+        settings = Settings()
+        name, _, key = settings.job_database_secret.partition("/")
         return cls(
-            image=env.get("AUTOLOADER_WORKER_IMAGE", cls.image),
-            namespace=env.get("AUTOLOADER_JOB_NAMESPACE", cls.namespace),
-            service_account=env.get("AUTOLOADER_JOB_SERVICE_ACCOUNT", cls.service_account),
-            config_map=env.get("AUTOLOADER_JOB_CONFIG_MAP", cls.config_map),
-            env_secrets=tuple(s for s in env.get("AUTOLOADER_JOB_ENV_SECRETS", "").split(",") if s),
+            image=settings.worker_image,
+            namespace=settings.job_namespace,
+            service_account=settings.job_service_account,
+            config_map=settings.job_config_map,
+            env_secrets=tuple(s for s in settings.job_env_secrets.split(",") if s),
             database_secret=(name, key or "url") if name else None,
-            files_secret=env.get("AUTOLOADER_JOB_FILES_SECRET") or None,
+            files_secret=settings.job_files_secret or None,
         )
 
 

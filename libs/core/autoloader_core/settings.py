@@ -166,6 +166,31 @@ class Settings(BaseSettings):
         default=60, ge=0, description="How long a preview request waits for its result."
     )
 
+    # Kubernetes work pools: what a run's pod is made of, by reference (the chart sets these).
+    worker_image: str = Field(
+        default="autoloader/worker:latest", description="Image of the run pods (Kubernetes)."
+    )
+    job_namespace: str = Field(default="autoloader", description="Namespace of the run pods.")
+    job_service_account: str = Field(
+        default="autoloader-runs", description="Service account of the run pods."
+    )
+    job_config_map: str = Field(
+        default="autoloader-config", description="ConfigMap whose keys the run pods get as env."
+    )
+    job_env_secrets: str = Field(
+        default="",
+        description="Comma-separated Secrets whose keys the run pods get as environment variables.",
+    )
+    job_database_secret: str = Field(
+        default="",
+        description="`secret/key` of the run pods' AUTOLOADER_DATABASE_URL (key defaults to url).",
+    )
+    job_files_secret: str = Field(
+        default="",
+        description="A Secret mounted in the run pods at /etc/autoloader/credentials, for "
+        "`file:` credentials.",
+    )
+
     @property
     def credential_grants_required(self) -> bool:
         if self.require_credential_grants is not None:

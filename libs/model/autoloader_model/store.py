@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.errors import Conflict, Invalid, NotFound, StaleVersion
@@ -20,7 +20,7 @@ from autoloader_metadata.models import Ingestion as IngestionRow
 from autoloader_metadata.models import Tenant
 from autoloader_model.ingestion import Ingestion, spec_columns
 from autoloader_model.spec import IngestionSpec
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,11 @@ class IngestionStore:
         """Any ingestion by id, deleted ones included: for the installation's own processes."""
         row = self.session.get(IngestionRow, ingestion_id)
         return None if row is None else Ingestion.of_row(row)
+
+    def find_live(self, ingestion_id: uuid.UUID) -> Ingestion | None:
+        """A live ingestion by id, whichever its tenant: for the installation's own processes."""
+        found = self.find(ingestion_id)
+        return found if found is not None and found.status is not IngestionStatus.DELETED else None
 
     def by_deployment(self, tenant_id: uuid.UUID, deployment_id: uuid.UUID) -> Ingestion | None:
         row = self.session.execute(
@@ -91,15 +96,24 @@ class IngestionStore:
             conditions.append(IngestionRow.name.ilike(name_pattern, escape="\\"))
         count = select(func.count()).select_from(IngestionRow).where(*conditions)
         rows = self.session.execute(
-            select(IngestionRow.document, count.scalar_subquery().label("total"))
+            select(IngestionRow.id, IngestionRow.document, count.scalar_subquery().label("total"))
             .where(*conditions)
             .order_by(IngestionRow.name)
             .limit(limit)
             .offset(offset)
         ).all()
-        if rows:
-            return [row.document for row in rows], int(rows[0].total)
-        return [], int(self.session.scalar(count) or 0) if offset else 0
+        if not rows:
+            return [], int(self.session.scalar(count) or 0) if offset else 0
+        cleared = [row.id for row in rows if row.document is None]
+        rendered = {
+            row.id: Ingestion.of_row(row).document_json()
+            for row in (
+                self.session.scalars(select(IngestionRow).where(IngestionRow.id.in_(cleared)))
+                if cleared
+                else ()
+            )
+        }
+        return [row.document or rendered[row.id] for row in rows], int(rows[0].total)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -197,7 +211,7 @@ class IngestionStore:
             for row in self.session.scalars(query).all()
         ]
         if rendered:  # updated_at kept: rendering is no change of the row
-            table = IngestionRow.__table__
+            table = cast(Table, IngestionRow.__table__)
             self.session.execute(
                 update(table)
                 .where(table.c.id == bindparam("ingestion_id"))

@@ -7,7 +7,9 @@ last written from: behind `version`, the deployment is pending (reconciliation w
 The document each row keeps for the API's pages was built by a trigger from a PL/pgSQL copy
 of the API's schema (revision 0007), so an API change needed a migration. It is now rendered
 from the one domain model (autoloader_model) by the store on every write; `migrate db upgrade`
-renders every stored document again after this revision.
+renders every stored document again after this revision. A row changed by plain SQL (an
+operator, a tool) leaves its stored document as it was: a trigger then clears it, and a page
+renders a cleared document from the row as it reads it.
 
 Revision ID: 20261202_0008
 Revises: 20261129_0007
@@ -24,6 +26,19 @@ down_revision: str | None = "20261129_0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# An UPDATE that changes a row but leaves its document as it was did not render it: clear it.
+FORGET_FUNCTION = """
+CREATE OR REPLACE FUNCTION ingestions_forget_stale_document() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.document IS NOT DISTINCT FROM OLD.document AND NEW IS DISTINCT FROM OLD THEN
+    NEW.document := NULL;
+  END IF;
+  RETURN NEW;
+END
+$$
+"""
+
 
 def upgrade() -> None:
     op.add_column(
@@ -36,9 +51,16 @@ def upgrade() -> None:
     op.execute("DROP TRIGGER ingestions_keep_document ON ingestions")
     op.execute("DROP FUNCTION ingestions_keep_document()")
     op.execute("DROP FUNCTION ingestion_document(ingestions, json)")
+    op.execute(FORGET_FUNCTION)
+    op.execute(
+        "CREATE TRIGGER ingestions_forget_stale_document BEFORE UPDATE ON ingestions"
+        " FOR EACH ROW EXECUTE FUNCTION ingestions_forget_stale_document()"
+    )
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER ingestions_forget_stale_document ON ingestions")
+    op.execute("DROP FUNCTION ingestions_forget_stale_document()")
     import importlib.util
     from pathlib import Path
 
