@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services
+        await services.db.open()
         async with services.prefect:
             # The imports (Prefect's above all) leave ~1M long-lived objects; a full collection
             # walking them paused requests for tens of ms. Frozen, collections skip them.

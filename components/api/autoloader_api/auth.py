@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from autoloader_metadata.enums import ApiScope
 from autoloader_metadata.repositories import key_digest, key_prefix, secret_matches
+from autoloader_model.store import SqlStatement
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from autoloader_api.database import Database
@@ -65,9 +64,9 @@ class KeyCache:
         self._found[key_digest(plaintext)] = (time.monotonic() + self.seconds, principal)
 
 
-_LIVE_KEY = text(
+_LIVE_KEY = (
     "SELECT id, tenant_id, name, secret_hash, scopes FROM api_keys"
-    " WHERE prefix = :prefix AND revoked_at IS NULL"
+    " WHERE prefix = $1 AND revoked_at IS NULL"
 )
 
 
@@ -78,14 +77,12 @@ async def _look_up(db: Database, plaintext: str) -> Principal | None:
     if prefix is None:
         return None
 
-    def read(session: Session) -> Any:
-        return session.execute(_LIVE_KEY, {"prefix": prefix}).first()
-
-    row = await db.read(read)
-    if row is None or not secret_matches(row.secret_hash, plaintext):
+    rows = await db.fetch(SqlStatement(_LIVE_KEY, (prefix,)))
+    row = rows[0] if rows else None
+    if row is None or not secret_matches(row["secret_hash"], plaintext):
         return None
-    scopes = frozenset(ApiScope(s) for s in row.scopes)
-    return Principal(row.tenant_id, row.id, row.name, scopes)
+    scopes = frozenset(ApiScope(s) for s in row["scopes"])
+    return Principal(row["tenant_id"], row["id"], row["name"], scopes)
 
 
 def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:

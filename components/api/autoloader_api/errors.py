@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import asyncpg
 import httpx
 from autoloader_metadata.errors import (
     Conflict,
@@ -100,8 +101,10 @@ def install(app: FastAPI) -> None:
         )
 
     async def database_error(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, DBAPIError)
-        state = getattr(error.orig, "sqlstate", None)
+        # SQLAlchemy's errors carry PostgreSQL's code on .orig; asyncpg's own, on themselves.
+        state = getattr(getattr(error, "orig", None), "sqlstate", None) or getattr(
+            error, "sqlstate", None
+        )
         if state in _CONTENDED:
             return _detail(
                 409, "another change to the same object is in progress; try again", RETRY_AFTER
@@ -123,5 +126,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(FieldError, field_error)
     app.add_exception_handler(DataError, unstorable)
     app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(asyncpg.PostgresError, database_error)
     app.add_exception_handler(TimeoutError, dependency_failed)
     app.add_exception_handler(OSError, dependency_failed)

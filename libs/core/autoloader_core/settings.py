@@ -102,9 +102,16 @@ class Settings(BaseSettings):
         default=20,
         ge=1,
         le=200,
-        description="Per API process: its database connections. Past them a request waits "
-        "api_database_pool_timeout_seconds, then gets 503 with Retry-After. PostgreSQL must "
-        "allow this many per API process.",
+        description="Per API process: connections for units of work (SQLAlchemy's asyncio "
+        "engine). Past them a request waits api_database_pool_timeout_seconds, then gets 503 "
+        "with Retry-After. PostgreSQL must allow this plus api_hot_read_pool_size per process.",
+    )
+    api_hot_read_pool_size: int = Field(
+        default=10,
+        ge=1,
+        le=200,
+        description="Per API process: asyncpg connections for the hot single reads (a page of "
+        "ingestions, one ingestion, an API key), taken in arrival order.",
     )
     api_database_pool_timeout_seconds: float = Field(
         default=3.0,

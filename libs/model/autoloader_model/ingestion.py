@@ -146,7 +146,9 @@ class Ingestion(BaseModel):
             tenant_id=row.tenant_id,
             status=row.status,
             version=row.version,
-            spec=IngestionSpec.model_validate(spec_document(row)),
+            spec=IngestionSpec.model_validate(
+                spec_document(row), context={validation.STORED: True}
+            ),
             deployment_id=row.prefect_deployment_id,
             flow_id=row.prefect_flow_id,
             deployed_version=row.deployed_version,

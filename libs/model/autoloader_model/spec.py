@@ -67,7 +67,9 @@ class FormatSpec(Strict):
         default_factory=dict, max_length=32, description="Reader options the format takes."
     )
     schema_ddl: Annotated[
-        str | None, Field(max_length=65_536), AfterValidator(validation.schema_ddl)
+        str | None,
+        Field(max_length=65_536),
+        AfterValidator(validation.unless_stored(validation.schema_ddl)),
     ] = Field(default=None, examples=["id BIGINT, name STRING, amount DECIMAL(10,2)"])
     schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
     corrupt_records: CorruptRecords = CorruptRecords.KEEP
@@ -88,7 +90,8 @@ class DestinationSpec(Strict):
     namespace: Annotated[str, Field(max_length=256), AfterValidator(validation.namespace)]
     table: Annotated[str, AfterValidator(validation.identifier)]
     partitioning: Annotated[
-        list[Annotated[str, Field(max_length=160)]], AfterValidator(validation.partitioning)
+        list[Annotated[str, Field(max_length=160)]],
+        AfterValidator(validation.unless_stored(validation.partitioning)),
     ] = Field(default_factory=list, max_length=8, examples=[["days(event_time)", "region"]])
     properties: Annotated[
         dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
@@ -97,10 +100,14 @@ class DestinationSpec(Strict):
 
 
 class ScheduleSpec(Strict):
-    cron: Annotated[str | None, Field(max_length=128), AfterValidator(validation.cron)] = Field(
+    cron: Annotated[
+        str | None, Field(max_length=128), AfterValidator(validation.unless_stored(validation.cron))
+    ] = Field(
         default=None, examples=["*/15 * * * *"], description="None: runs only when triggered."
     )
-    timezone: Annotated[str, Field(max_length=64), AfterValidator(validation.timezone)] = "UTC"
+    timezone: Annotated[
+        str, Field(max_length=64), AfterValidator(validation.unless_stored(validation.timezone))
+    ] = "UTC"
 
 
 class BatchBounds(Strict):

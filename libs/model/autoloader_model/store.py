@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
 from autoloader_metadata.enums import FileStatus, IngestionStatus
@@ -25,6 +27,67 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 _LIVE = IngestionRow.status != IngestionStatus.DELETED
+
+
+@dataclass(frozen=True)
+class SqlStatement:
+    """A statement in PostgreSQL's own form ($1, $2 …) for a driver run without SQLAlchemy:
+    the API's hot reads."""
+
+    sql: str
+    arguments: tuple[Any, ...] = ()
+
+
+def page_statement(
+    tenant_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    status: IngestionStatus | None = None,
+    name_pattern: str | None = None,
+) -> SqlStatement:
+    """A page by name (the unique live-name index) of a tenant's live ingestions: id, stored
+    document (NULL when plain SQL changed the row: render_cleared fills it in) and the count of
+    all that match, on every row."""
+    where, arguments = "tenant_id = $1 AND status <> 'deleted'", [tenant_id, limit, offset]
+    if status is not None:
+        arguments.append(status.value)
+        where += f" AND status = ${len(arguments)}"
+    if name_pattern is not None:
+        arguments.append(name_pattern)
+        where += f" AND name ILIKE ${len(arguments)} ESCAPE '\\'"
+    return SqlStatement(_page_sql(where), tuple(arguments))
+
+
+_ONE = """
+SELECT i.version, i.document, coalesce(
+  (SELECT json_object_agg(status, n)
+   FROM (SELECT status, count(*) AS n FROM files WHERE ingestion_id = i.id GROUP BY status) s),
+  '{}'::json)::text AS file_counts
+FROM ingestions i WHERE i.id = $1 AND i.tenant_id = $2 AND i.status <> 'deleted'
+"""
+# The document's last field, which a single read fills in with the files counted by status.
+_NO_COUNTS = '"file_counts":null}'
+
+
+def one_statement(tenant_id: uuid.UUID, ingestion_id: uuid.UUID) -> SqlStatement:
+    """The tenant's live ingestion: its version, stored document and files counted by status."""
+    return SqlStatement(_ONE, (ingestion_id, tenant_id))
+
+
+def with_file_counts(document: str, file_counts_json: str) -> str | None:
+    """A stored document with its files counted (None when it is not in the expected form,
+    and the caller renders it instead)."""
+    if not document.endswith(_NO_COUNTS):
+        return None
+    return f'{document[: -len("null}")]}{file_counts_json}}}'
+
+
+@lru_cache(maxsize=8)
+def _page_sql(where: str) -> str:
+    return (
+        f"SELECT id, document, (SELECT count(*) FROM ingestions WHERE {where}) AS total"
+        f" FROM ingestions WHERE {where} ORDER BY name LIMIT $2 OFFSET $3"
+    )
 
 
 class IngestionStore:
@@ -79,41 +142,12 @@ class IngestionStore:
         )
         return {FileStatus(status): int(count) for status, count in rows}
 
-    def page(
-        self,
-        tenant_id: uuid.UUID,
-        limit: int,
-        offset: int,
-        status: IngestionStatus | None = None,
-        name_pattern: str | None = None,
-    ) -> tuple[list[str], int]:
-        """A page by name of the tenant's live ingestions as their stored documents, and how
-        many match in all (one query: the count rides along on every row)."""
-        conditions = [IngestionRow.tenant_id == tenant_id, _LIVE]
-        if status is not None:
-            conditions.append(IngestionRow.status == status)
-        if name_pattern is not None:
-            conditions.append(IngestionRow.name.ilike(name_pattern, escape="\\"))
-        count = select(func.count()).select_from(IngestionRow).where(*conditions)
-        rows = self.session.execute(
-            select(IngestionRow.id, IngestionRow.document, count.scalar_subquery().label("total"))
-            .where(*conditions)
-            .order_by(IngestionRow.name)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        if not rows:
-            return [], int(self.session.scalar(count) or 0) if offset else 0
-        cleared = [row.id for row in rows if row.document is None]
-        rendered = {
-            row.id: Ingestion.of_row(row).document_json()
-            for row in (
-                self.session.scalars(select(IngestionRow).where(IngestionRow.id.in_(cleared)))
-                if cleared
-                else ()
-            )
-        }
-        return [row.document or rendered[row.id] for row in rows], int(rows[0].total)
+    def render_cleared(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """The documents of rows whose stored one was cleared, rendered from the rows now."""
+        if not ids:
+            return {}
+        rows = self.session.scalars(select(IngestionRow).where(IngestionRow.id.in_(ids)))
+        return {row.id: Ingestion.of_row(row).document_json() for row in rows}
 
     # -- writes ---------------------------------------------------------------------------
 

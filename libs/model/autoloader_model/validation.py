@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from autoloader_model.ddl import DDLError, parse_ddl
 from prefect.client.schemas.schedules import CronSchedule
-from pydantic import ValidationError
+from pydantic import ValidationError, ValidationInfo
 
 from autoloader_spark.errors import InvalidIdentifier
 from autoloader_spark.identifiers import partition_sql, quote
@@ -18,7 +19,24 @@ _CREDENTIAL = re.compile(
     r"^(default|anonymous|env:[A-Za-z_][A-Za-z0-9_]{0,127}|file:/[^\0]{1,1023})$"
 )
 _PROPERTY_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+T = TypeVar("T")
 _GLOB = re.compile(r"^[^\0\r\n]{1,1024}$")
+
+
+STORED = "stored"  # validation context of a row read back: checked when it was written
+
+
+def unless_stored(check: Callable[[T], T]) -> Callable[[T, ValidationInfo], T]:
+    """`check`, skipped for a spec read back from the store (validated when it was written):
+    the costly checks (Prefect's cron parser, the DDL parser) then cost reads nothing, and a
+    rule tightened later never makes a stored ingestion unreadable."""
+
+    def run(value: T, info: ValidationInfo) -> T:
+        if info.context and info.context.get(STORED):
+            return value
+        return check(value)
+
+    return run
 
 
 def source_uri(value: str) -> str:
