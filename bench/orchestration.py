@@ -109,9 +109,9 @@ async def trigger_latencies(
 ) -> tuple[list[float], list[float]]:
     from autoloader_orchestration.queues import QueueNames, ensure_work_pool
     from autoloader_orchestration.scheduling import Orchestrator
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import PrefectClient
 
-    async with get_client() as client:
+    async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
         await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
         orchestrator = Orchestrator(client, settings)
         spec = spec_of_columns(
@@ -205,9 +205,9 @@ async def create_deployments(
     """Autoloader's path for each ingestion: spec from its row, upsert, id stored back."""
     from autoloader_orchestration.queues import QueueNames, ensure_work_pool
     from autoloader_orchestration.scheduling import Orchestrator
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import PrefectClient
 
-    async with get_client() as client:
+    async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
         await ensure_work_pool(client, settings.work_pool, QueueNames.of(settings))
         orchestrator = Orchestrator(client, settings)
         await orchestrator.deployments.flow_id()
@@ -244,9 +244,9 @@ async def create_deployments(
 
 
 async def create_bare_deployments(settings: Settings, count: int, lead: float) -> float:
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import PrefectClient
 
-    async with get_client() as client:
+    async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def one(n: int) -> None:
@@ -275,7 +275,7 @@ async def schedule_lateness(
     50 deployments at a time: paging through all of them by offset is not stable, since
     hundreds share each due time and new ones arrive between pages.
     """
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.filters import (
         FlowRunFilter,
         FlowRunFilterDeploymentId,
@@ -290,7 +290,7 @@ async def schedule_lateness(
         {"after_": since, "before_": last_due + timedelta(minutes=1)}
     )
     lateness: dict[uuid.UUID, float] = {}
-    async with get_client() as client:
+    async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
         while True:
             waiting = sorted(deployments - lateness.keys())
             for first in range(0, len(waiting), 50):
@@ -319,10 +319,10 @@ async def schedule_lateness(
 
 async def remove_pools(pools: list[str]) -> None:
     """Deletes the benchmark's deployments and pools (a shared stack should not keep them)."""
-    from prefect.client.orchestration import get_client
+    from prefect.client.orchestration import PrefectClient
     from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
 
-    async with get_client() as client:
+    async with PrefectClient(os.environ["PREFECT_API_URL"]) as client:
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def delete(deployment_id: uuid.UUID) -> None:
@@ -344,6 +344,8 @@ def main() -> None:
     runs, deployments, bare = (2, 100, 50) if args.quick else (20, 5000, 1000)
     lead = 75 if args.quick else 120
     with services("postgres", "prefect", "s3") as stack:
+        # Named for every client explicitly: prefect, imported above (by autoloader_model),
+        # captured its settings then, and get_client() would start an ephemeral server.
         os.environ["PREFECT_API_URL"] = stack["PREFECT_API_URL"]
         os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="bench-prefect-")
         database = fresh_database(stack["AUTOLOADER_DATABASE_URL"])
