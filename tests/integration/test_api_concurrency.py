@@ -23,7 +23,10 @@ from support import StackFactory, prefect_call
 
 DEADLINE = 20.0  # the API's request deadline in these tests
 PREFECT_TIMEOUT = 5.0
-HEALTH_LIMIT = 0.25
+# A frozen event loop answers nothing (the old code: never again); a busy one on two cores
+# shared with Prefect and Spark answers within a few hundred ms. This bound tells the two
+# apart; how fast /health is under load is measured by `./dev bench api`, not here.
+HEALTH_LIMIT = 2.0
 
 
 @pytest.fixture(scope="module")
