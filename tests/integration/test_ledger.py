@@ -16,8 +16,9 @@ import pytest
 from autoloader_metadata.db import make_engine, session_factory, transaction
 from autoloader_metadata.enums import BatchStatus, FileFormat, FileStatus, RewrittenFilePolicy
 from autoloader_metadata.errors import Conflict, Invalid, NotFound
+from autoloader_metadata.failures import ErrorCategory, FileFailure
 from autoloader_metadata.ledger import FileLedger, ListedFile
-from autoloader_metadata.models import Batch
+from autoloader_metadata.models import Batch, LedgerFile
 from autoloader_metadata.repositories import TenantRepository
 from autoloader_model.ingestion import spec_of_columns
 from autoloader_model.spec import IngestionSpec
@@ -27,6 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from support import StackFactory, create_ingestion, migrated_database
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def transient(reason: str) -> FileFailure:
+    return FileFailure(ErrorCategory.TRANSIENT, reason)
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +221,7 @@ def test_a_file_that_keeps_failing_stops_being_retried(sessions: sessionmaker[Se
             ledger = FileLedger(session)
             batch = ledger.claim_batch(ingestion, 10, 10**9, max_attempts=3)
             assert batch is not None, f"attempt {attempt + 1} should get the file"
-            ledger.mark_files_failed(batch.id, {batch.files[0].id: f"bad row {attempt}"})
+            ledger.mark_files_failed(batch.id, {batch.files[0].id: transient(f"timeout {attempt}")})
             reasons.append(batch.files[0].attempts)
 
     with transaction(sessions) as session:
@@ -226,6 +231,69 @@ def test_a_file_that_keeps_failing_stops_being_retried(sessions: sessionmaker[Se
         assert ledger.reprocess(ingestion, path_glob="orders/*.csv") == 1
         assert ledger.claim_batch(ingestion, 10, 10**9, max_attempts=3) is not None
     assert reasons == [0, 1, 2]
+
+
+def test_a_deterministic_failure_uses_up_the_attempts_at_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    ingestion = new_ingestion(sessions)
+    record(sessions, ingestion, listing(2))
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        batch = ledger.claim_batch(ingestion, 10, 10**9, max_attempts=5)
+        assert batch is not None
+        bad, slow = batch.files
+        ledger.mark_files_failed(
+            batch.id,
+            {
+                bad.id: FileFailure(ErrorCategory.MALFORMED, "EOFException: truncated gzip"),
+                slow.id: transient("read timed out"),
+            },
+            max_attempts=5,
+        )
+    with sessions() as session:
+        rows = session.execute(
+            select(
+                LedgerFile.id, LedgerFile.attempts, LedgerFile.error_category, LedgerFile.last_error
+            ).where(LedgerFile.ingestion_id == ingestion)
+        ).all()
+    by_id = {r.id: r for r in rows}
+    assert (by_id[bad.id].attempts, by_id[bad.id].error_category) == (5, "malformed")
+    assert by_id[bad.id].last_error == "EOFException: truncated gzip"
+    assert (by_id[slow.id].attempts, by_id[slow.id].error_category) == (1, "transient")
+    with transaction(sessions) as session:
+        again = FileLedger(session).claim_batch(ingestion, 10, 10**9, max_attempts=5)
+    assert again is not None and [f.id for f in again.files] == [slow.id]
+
+
+def test_a_split_batch_hands_its_files_to_parts_of_the_same_run(
+    sessions: sessionmaker[Session],
+) -> None:
+    ingestion = new_ingestion(sessions)
+    record(sessions, ingestion, listing(5))
+    run = uuid.uuid4()
+    with transaction(sessions) as session:
+        ledger = FileLedger(session)
+        batch = ledger.claim_batch(ingestion, 10, 10**9, flow_run_id=run)
+        assert batch is not None
+        ids = [f.id for f in batch.files]
+        parts = ledger.split_batch(batch.id, [ids[:2], ids[2:]], "an error naming no file")
+    with sessions() as session:
+        batches = {
+            b.id: b for b in session.scalars(select(Batch).where(Batch.ingestion_id == ingestion))
+        }
+        files = {
+            f.id: f
+            for f in session.scalars(select(LedgerFile).where(LedgerFile.ingestion_id == ingestion))
+        }
+    assert batches[batch.id].status is BatchStatus.SPLIT
+    assert [batches[p].file_count for p in parts] == [2, 3]
+    assert all(batches[p].parent_id == batch.id and batches[p].flow_run_id == run for p in parts)
+    assert all(batches[p].status is BatchStatus.CLAIMED for p in parts)
+    assert [files[i].batch_id for i in ids] == [parts[0]] * 2 + [parts[1]] * 3
+    assert all(files[i].status is FileStatus.CLAIMED for i in ids)
+    with transaction(sessions) as session, pytest.raises(Conflict):
+        FileLedger(session).split_batch(batch.id, [ids], "twice")
 
 
 def test_a_run_does_not_retry_at_once_a_file_that_failed_in_it(
@@ -239,7 +307,7 @@ def test_a_run_does_not_retry_at_once_a_file_that_failed_in_it(
         ledger = FileLedger(session)
         batch = ledger.claim_batch(ingestion, 10, 10**9, failed_before=run_started)
         assert batch is not None
-        ledger.mark_files_failed(batch.id, {batch.files[0].id: "bad row"})
+        ledger.mark_files_failed(batch.id, {batch.files[0].id: transient("timeout")})
     with transaction(sessions) as session:
         ledger = FileLedger(session)
         assert ledger.claim_batch(ingestion, 10, 10**9, failed_before=run_started) is None

@@ -7,7 +7,6 @@ import logging
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,18 @@ from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import LedgerFile, SchemaVersion
 from autoloader_model.ingestion import Ingestion
-from autoloader_model.store import IngestionStore
+from loading_support import LATER, discover_and_claim, new_ingestion
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
-from support import StackFactory, create_ingestion, migrated_database
+from support import StackFactory, migrated_database
 
 from autoloader_spark.paths import load_files
 from autoloader_spark.session import cluster_parallelism
 from autoloader_storage.uri import spark_path_of
 
-LATER = datetime.now(UTC) + timedelta(hours=1)
 ROWS = [(1, "alpha", 10.5), (2, "beta", 20.25), (3, "gamma", 30.0)]
 DDL = "id INT, name STRING, amount DOUBLE"
 
@@ -50,30 +48,6 @@ def database(stack: dict[str, str]) -> str:
 @pytest.fixture
 def place(stack: dict[str, str], tmp_path: Path) -> Place:
     return new_place("s3", stack, tmp_path)
-
-
-def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
-    table = f"t_{uuid.uuid4().hex[:10]}"
-    values = {
-        "source_uri": place.uri,
-        "credential_ref": place.credential_ref,
-        "format": FileFormat.CSV,
-        "destination_catalog": "lake",
-        "destination_namespace": "it_loading",
-        "destination_table": table,
-        **fields,
-    }
-    ingestion_id = create_ingestion(sessions, **values)
-    with sessions() as session:
-        ingestion = IngestionStore(session).find(ingestion_id)
-    assert ingestion is not None
-    return ingestion
-
-
-def discover_and_claim(sessions: sessionmaker[Session], ingestion: Ingestion, place: Place) -> Any:
-    with transaction(sessions) as session:
-        discover(session, ingestion, LATER, place.environ)
-        return FileLedger(session).claim_batch(ingestion.id, 1000, 10**12)
 
 
 def ingest(

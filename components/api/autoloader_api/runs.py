@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autoloader_metadata.errors import NotFound
+from autoloader_metadata.failures import ErrorCategory
 from autoloader_model.ingestion import Ingestion
 from autoloader_model.store import IngestionStore
 from autoloader_orchestration.runs import Runs
@@ -85,7 +86,11 @@ def run_out(
     failures = None
     if summary is not None:
         failures = [
-            FileFailure(path=str(f.get("path", "")), error=str(f.get("error", "")))
+            FileFailure(
+                path=str(f.get("path", "")),
+                category=_category(f.get("category")),
+                error=str(f.get("error", "")),
+            )
             for f in summary.get("failures") or []
         ]
     return RunOut(
@@ -106,4 +111,16 @@ def run_out(
         bytes=int(summary.get("bytes", loaded.bytes)) if summary else loaded.bytes,
         files_failed=int(summary.get("files_failed", 0)) if summary else None,
         failures=failures,
+        failures_by_category=(
+            {str(k): int(v) for k, v in dict(summary.get("failure_reasons") or {}).items()}
+            if summary
+            else None
+        ),
     )
+
+
+def _category(value: object) -> ErrorCategory | None:
+    try:
+        return ErrorCategory(str(value))
+    except ValueError:  # a summary written before failures had categories
+        return None

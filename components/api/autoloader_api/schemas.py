@@ -15,6 +15,7 @@ from autoloader_metadata.enums import (
     RewrittenFilePolicy,
     SchemaEvolution,
 )
+from autoloader_metadata.failures import ErrorCategory
 from autoloader_model import validation
 from autoloader_model.ingestion import IngestionOut
 from autoloader_model.spec import (
@@ -109,6 +110,9 @@ class Page(BaseModel, Generic[T]):
 
 class FileFailure(BaseModel):
     path: str
+    category: ErrorCategory | None = Field(
+        default=None, description="malformed, schema_mismatch, unsupported, permission, ..."
+    )
     error: str
 
 
@@ -130,6 +134,9 @@ class RunOut(BaseModel):
     bytes: int
     files_failed: int | None = Field(default=None, description="From the run's summary.")
     failures: list[FileFailure] | None = None
+    failures_by_category: dict[str, int] | None = Field(
+        default=None, description="From the run's summary: every file that failed, by category."
+    )
 
 
 class RunAccepted(BaseModel):
@@ -156,6 +163,10 @@ class FileOut(BaseModel):
     status: FileStatus
     attempts: int
     last_error: str | None
+    error_category: ErrorCategory | None = Field(
+        description="Why the file last failed: malformed, schema_mismatch, unsupported, "
+        "permission, not_found, too_large or transient."
+    )
     rows_loaded: int | None
     batch_id: uuid.UUID | None
     first_seen_at: UtcTime

@@ -54,7 +54,7 @@ class RunSummary:
     full_refresh: bool = False
     seconds: float = 0.0
     failures: list[dict[str, str]] = field(default_factory=list)
-    failure_reasons: dict[str, int] = field(default_factory=dict)  # every failure, by reason
+    failure_reasons: dict[str, int] = field(default_factory=dict)  # every failure, by category
     discovery_seconds: float = 0.0
 
     def add(self, result: BatchResult, byte_count: int) -> None:
@@ -86,7 +86,19 @@ def discover_new_files(ingestion_id: uuid.UUID) -> dict[str, Any]:
     return steps.discover_new_files(ingestion_id, get_run_logger())
 
 
-@task(name="load-batch", **TASK_OPTIONS)
+def retry_unless_deterministic(task: Any, task_run: Any, state: State[Any]) -> bool:
+    """Prefect's retry condition for loading: a failure that would fail the same way again (a
+    malformed file, a schema that does not fit) is not retried, and no run waits on it."""
+    try:
+        state.result()
+    except Exception as error:
+        from autoloader_spark.classify import classify
+
+        return classify(error).retryable
+    return True
+
+
+@task(name="load-batch", retry_condition_fn=retry_unless_deterministic, **TASK_OPTIONS)
 def load_next_batch(
     ingestion_id: uuid.UUID, run_id: uuid.UUID, run_started_at: datetime
 ) -> tuple[BatchResult, int] | None:
@@ -154,11 +166,14 @@ def _final_state(summary: RunSummary) -> State[Any]:
     loaded = f"{summary.files_loaded} files loaded ({summary.rows} rows, {summary.bytes} bytes)"
     if summary.files_failed:
         first = summary.failures[0] if summary.failures else {"path": "?", "error": "?"}
+        by_category = ", ".join(
+            f"{count} {category}" for category, count in sorted(summary.failure_reasons.items())
+        )
         return Completed(
             name="Completed with failures",
             message=(
-                f"{loaded}; {summary.files_failed} files failed, first {first['path']}: "
-                f"{first['error']}"
+                f"{loaded}; {summary.files_failed} files failed ({by_category}), first "
+                f"{first['path']}: {first['error']}"
             ),
             data=asdict(summary),
         )

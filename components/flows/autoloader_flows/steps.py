@@ -180,6 +180,7 @@ def load_next_batch(
             ingestion.spec.batch.max_files,
             ingestion.spec.batch.max_bytes,
             run_id,
+            max_attempts=settings().max_file_attempts,
             failed_before=run_started_at,
         )
     if batch is None:
@@ -187,7 +188,9 @@ def load_next_batch(
     log.info("batch %s: %d files, %d bytes", batch.id, len(batch.files), batch.byte_count)
     spark = spark_of(ingestion)
     try:
-        result = load_claimed_batch(sessions(), spark, ingestion, batch)
+        result = load_claimed_batch(
+            sessions(), spark, ingestion, batch, settings().max_file_attempts
+        )
     except Exception:
         try:
             recover_batch(sessions(), spark, ingestion, batch.id)
@@ -197,11 +200,12 @@ def load_next_batch(
             )
         raise
     log.info(
-        "batch %s: %d files loaded (%d rows), %d failed",
+        "batch %s: %d files loaded (%d rows), %d failed%s",
         batch.id,
         result.loaded_files,
         result.rows,
         result.failed_files,
+        f", in {result.parts} parts" if result.parts > 1 else "",
     )
     return result, batch.byte_count
 
@@ -220,31 +224,39 @@ def outcome_since(
         waiting = FileLedger(session).counts(ingestion_id).get(FileStatus.DISCOVERED, 0)
         failed = _count(session, failed_since)
         rows = session.execute(
-            select(LedgerFile.path, LedgerFile.last_error)
+            select(LedgerFile.path, LedgerFile.last_error, LedgerFile.error_category)
             .where(*failed_since)
             .order_by(LedgerFile.path)
             .limit(MAX_FAILURES_LISTED)
         ).all()
-    return waiting, failed, [{"path": r.path, "error": r.last_error or ""} for r in rows]
+    return (
+        waiting,
+        failed,
+        [
+            {"path": r.path, "category": r.error_category or "", "error": r.last_error or ""}
+            for r in rows
+        ],
+    )
 
 
 def failure_reasons(ingestion_id: uuid.UUID, since: datetime) -> dict[str, int]:
-    """The files that failed since `since`, counted by reason (a run tries a failed file once,
-    so each counts once per run)."""
-    reason = func.split_part(LedgerFile.last_error, ":", 1)
+    """The files that failed since `since`, counted by category (a run tries a failed file
+    once, so each counts once per run)."""
+    head = func.split_part(LedgerFile.last_error, ":", 1)  # for a failure recorded before 0009
     with sessions()() as session:
         rows = session.execute(
-            select(reason, func.count())
+            select(LedgerFile.error_category, head, func.count())
             .where(
                 LedgerFile.ingestion_id == ingestion_id,
                 LedgerFile.status == FileStatus.FAILED,
                 LedgerFile.updated_at >= since,
             )
-            .group_by(reason)
+            .group_by(LedgerFile.error_category, head)
         ).all()
     counted: dict[str, int] = {}
-    for head, count in rows:
-        counted[reason_of(head)] = counted.get(reason_of(head), 0) + int(count)
+    for category, error, count in rows:
+        reason = reason_of(category, error)
+        counted[reason] = counted.get(reason, 0) + int(count)
     return counted
 
 

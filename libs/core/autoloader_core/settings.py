@@ -42,7 +42,19 @@ class Settings(BaseSettings):
         ge=1,
         description="An ingestion with more pending bytes than this runs on the high-memory queue.",
     )
-    task_retries: int = Field(default=3, ge=0, description="Retries of a failed flow task.")
+    task_retries: int = Field(
+        default=3,
+        ge=0,
+        description="Retries of a failed flow task (a cluster or store error; never a file's "
+        "malformed, schema_mismatch, unsupported or too_large failure).",
+    )
+    max_file_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Runs that try a file whose failure may pass (permission, not_found, "
+        "transient) before it stays failed; a deterministic failure stays failed at once.",
+    )
     task_retry_delay_seconds: float = Field(
         default=60, ge=0, description="Wait before the first retry; doubles for each next one."
     )

@@ -8,11 +8,14 @@ releases its files (not committed), never both.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
-from autoloader_metadata.ledger import ClaimedBatch, FileLedger, like_escape
+from autoloader_metadata.failures import ErrorCategory, FileFailure
+from autoloader_metadata.ledger import DEFAULT_MAX_ATTEMPTS, ClaimedBatch, FileLedger, like_escape
 from autoloader_metadata.models import LedgerFile, SchemaVersion
 from autoloader_model.ingestion import Ingestion
 from pyspark.sql import SparkSession
@@ -20,7 +23,7 @@ from pyspark.sql.types import StructType
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from autoloader_spark.errors import NewColumnsRejected
+from autoloader_spark.classify import classify
 from autoloader_spark.formats import ReadSpec
 from autoloader_spark.identifiers import TableRef
 from autoloader_spark.load import (
@@ -32,6 +35,8 @@ from autoloader_spark.load import (
 )
 from autoloader_storage.uri import spark_path_of
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class BatchResult:
@@ -39,8 +44,22 @@ class BatchResult:
     loaded_files: int
     failed_files: int
     rows: int
-    snapshot_id: int | None
+    snapshot_id: int | None  # of the last part, when the batch was split
     dropped_records: int = 0
+    parts: int = 1
+
+    @classmethod
+    def combined(cls, batch_id: uuid.UUID, parts: list[BatchResult]) -> BatchResult:
+        snapshots = [p.snapshot_id for p in parts if p.snapshot_id is not None]
+        return cls(
+            batch_id=batch_id,
+            loaded_files=sum(p.loaded_files for p in parts),
+            failed_files=sum(p.failed_files for p in parts),
+            rows=sum(p.rows for p in parts),
+            snapshot_id=snapshots[-1] if snapshots else None,
+            dropped_records=sum(p.dropped_records for p in parts),
+            parts=sum(p.parts for p in parts),
+        )
 
 
 def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> LoadSpec:
@@ -53,37 +72,106 @@ def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> 
         schema=schema,
         partitioning=list(destination.partitioning),
         properties=dict(destination.properties),
+        column_names=wanted.column_names.value,
+        max_file_bytes=ingestion.spec.batch.max_file_bytes,
     )
 
 
 def load_claimed_batch(
-    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, batch: ClaimedBatch
+    sessions: sessionmaker[Session],
+    spark: SparkSession,
+    ingestion: Ingestion,
+    batch: ClaimedBatch,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> BatchResult:
+    """Loads the batch and records its outcome. A failure that names no file and is not the
+    cluster's (a column name, a file that breaks the read without saying so) splits the batch
+    in halves, each loaded on its own, down to the one file to blame: the good files load in
+    this run, each part in its own Iceberg snapshot tagged with its own batch id."""
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
     files = [FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size) for f in batch.files]
-    with sessions() as session:
-        roots = read_roots(session, ingestion.id, [f.path for f in batch.files])
-    try:
-        outcome = load_batch(spark, spec, str(batch.id), files, roots)
-    except NewColumnsRejected as rejected:
-        outcome = BatchOutcome(failed={f.id: str(rejected) for f in files})
-    with transaction(sessions) as session:
-        ledger = FileLedger(session)
-        if outcome.failed:
-            ledger.mark_files_failed(batch.id, outcome.failed)
-        if outcome.snapshot_id is not None:
-            ledger.mark_batch_loaded(batch.id, outcome.snapshot_id, outcome.rows_per_file)
-            _record_schema(session, ingestion, batch.id, outcome)
-        else:
-            ledger.fail_batch(batch.id, "no file of the batch could be loaded")
-    return BatchResult(
-        batch_id=batch.id,
-        loaded_files=len(outcome.rows_per_file),
-        failed_files=len(outcome.failed),
-        rows=sum(outcome.rows_per_file.values()),
-        snapshot_id=outcome.snapshot_id,
-        dropped_records=outcome.dropped_records,
-    )
+    paths = {f.id: f.path for f in batch.files}
+    part = _Part(sessions, spark, ingestion, spec, max_attempts, paths)
+    return part.load(batch.id, files)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """What every part of one claimed batch shares while it is loaded and split."""
+
+    sessions: sessionmaker[Session]
+    spark: SparkSession
+    ingestion: Ingestion
+    spec: LoadSpec
+    max_attempts: int
+    paths: dict[int, str]  # file id -> ledger path
+
+    def load(self, batch_id: uuid.UUID, files: list[FileToLoad]) -> BatchResult:
+        with self.sessions() as session:
+            roots = read_roots(session, self.ingestion.id, [self.paths[f.id] for f in files])
+        try:
+            outcome = load_batch(self.spark, self.spec, str(batch_id), files, roots)
+        except Exception as error:
+            failure = classify(error)
+            if failure.category is ErrorCategory.TRANSIENT:
+                raise  # the task retries; the caller settles the batch against the table first
+            if find_committed_batch(self.spark, self.spec, str(batch_id)) is not None:
+                raise  # committed before the error: recovery marks it loaded, never twice
+            if len(files) > 1 and failure.category not in NOT_A_FILES_FAULT:
+                return self._split(batch_id, files, failure)
+            log.info("batch %s: %d file(s) failed: %s", batch_id, len(files), failure)
+            outcome = BatchOutcome(failed={f.id: failure for f in files})
+        return self._record(batch_id, outcome)
+
+    def _split(
+        self, batch_id: uuid.UUID, files: list[FileToLoad], failure: FileFailure
+    ) -> BatchResult:
+        halves = [files[: len(files) // 2], files[len(files) // 2 :]]
+        with transaction(self.sessions) as session:
+            part_ids = FileLedger(session).split_batch(
+                batch_id,
+                [[f.id for f in half] for half in halves],
+                f"split to find the file to blame for: {failure}",
+            )
+        log.info(
+            "batch %s: %s names no file; split into %s and %s",
+            batch_id,
+            failure,
+            *(f"{part} ({len(half)} files)" for part, half in zip(part_ids, halves, strict=True)),
+        )
+        results = []
+        for part_id, half in zip(part_ids, halves, strict=True):
+            try:
+                results.append(self.load(part_id, half))
+            except Exception:
+                with contextlib.suppress(Exception):  # else the next run's recovery settles it
+                    recover_batch(self.sessions, self.spark, self.ingestion, part_id)
+                raise
+        return BatchResult.combined(batch_id, results)
+
+    def _record(self, batch_id: uuid.UUID, outcome: BatchOutcome) -> BatchResult:
+        with transaction(self.sessions) as session:
+            ledger = FileLedger(session)
+            if outcome.failed:
+                ledger.mark_files_failed(batch_id, outcome.failed, self.max_attempts)
+            if outcome.rows_per_file:  # committed, or only files with no bytes
+                ledger.mark_batch_loaded(batch_id, outcome.snapshot_id, outcome.rows_per_file)
+                if outcome.snapshot_id is not None:
+                    _record_schema(session, self.ingestion, batch_id, outcome)
+            else:
+                ledger.fail_batch(batch_id, "no file of the batch could be loaded")
+        return BatchResult(
+            batch_id=batch_id,
+            loaded_files=len(outcome.rows_per_file),
+            failed_files=len(outcome.failed),
+            rows=sum(outcome.rows_per_file.values()),
+            snapshot_id=outcome.snapshot_id,
+            dropped_records=outcome.dropped_records,
+        )
+
+
+# Failures of the table or the store as a whole: splitting would only repeat them per file.
+NOT_A_FILES_FAULT = frozenset({ErrorCategory.PERMISSION, ErrorCategory.NOT_FOUND})
 
 
 # Reading whole folders pays off for many files, as long as the folders hold few others.

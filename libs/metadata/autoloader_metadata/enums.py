@@ -54,9 +54,17 @@ class BatchStatus(StrEnum):
     LOADED = "loaded"
     FAILED = "failed"
     ABANDONED = "abandoned"
+    SPLIT = "split"  # its files moved to smaller batches (parts) to isolate a failing file
 
 
 class ApiScope(StrEnum):
     READ = "read"
     WRITE = "write"
     ADMIN = "admin"
+
+
+class ColumnNames(StrEnum):
+    """How the files' column names become the table's."""
+
+    KEEP = "keep"  # as written: `order id`, `Zürich`, `1st`
+    SNAKE_CASE = "snake_case"  # order_id, zurich, _1st (top-level columns)

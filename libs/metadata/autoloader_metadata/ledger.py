@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from autoloader_metadata.enums import BatchStatus, FileStatus, RewrittenFilePolicy
 from autoloader_metadata.errors import Conflict, NotFound
+from autoloader_metadata.failures import FileFailure
 from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.orm import Session
 
@@ -139,8 +140,8 @@ class FileLedger:
                 """
                 UPDATE files f
                 SET size = l.size, etag = l.etag, modified_at = l.modified_at,
-                    status = 'discovered', attempts = 0, last_error = NULL, batch_id = NULL,
-                    rows_loaded = NULL, loaded_at = NULL, updated_at = now()
+                    status = 'discovered', attempts = 0, last_error = NULL, error_category = NULL,
+                    batch_id = NULL, rows_loaded = NULL, loaded_at = NULL, updated_at = now()
                 FROM ledger_listing l
                 WHERE f.ingestion_id = :ingestion AND f.path = l.path AND f.status <> 'claimed'
                   AND (f.etag IS DISTINCT FROM l.etag OR f.size <> l.size)
@@ -246,7 +247,7 @@ class FileLedger:
             text(
                 """
                 UPDATE files f SET status = 'loaded', rows_loaded = r.rows, loaded_at = now(),
-                       last_error = NULL, updated_at = now()
+                       last_error = NULL, error_category = NULL, updated_at = now()
                 FROM unnest(CAST(:ids AS bigint[]), CAST(:rows AS bigint[])) AS r(id, rows)
                 WHERE f.id = r.id AND f.batch_id = :batch AND f.status = 'claimed'
                 """
@@ -269,22 +270,85 @@ class FileLedger:
     def mark_files_failed(
         self,
         batch_id: uuid.UUID,
-        failures: Mapping[int, str],
+        failures: Mapping[int, FileFailure],
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> int:
-        """Records why each file failed; a file is retried until it has failed max_attempts times."""
+        """Records why each file failed, and in which category. A file is tried again until it
+        has failed `max_attempts` times; a deterministic failure (the same bytes fail the same
+        way) uses up its attempts at once, so it stays failed until someone reprocesses it."""
         ids = list(failures)
         return self._modify(
             text(
                 """
-                    UPDATE files f SET status = 'failed', attempts = f.attempts + 1,
-                           last_error = r.reason, batch_id = NULL, updated_at = now()
-                    FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[])) AS r(id, reason)
-                    WHERE f.id = r.id AND f.batch_id = :batch AND f.status = 'claimed'
-                    """
+                UPDATE files f SET status = 'failed',
+                       attempts = CASE WHEN r.final THEN greatest(:max_attempts, f.attempts + 1)
+                                       ELSE f.attempts + 1 END,
+                       last_error = r.reason, error_category = r.category, batch_id = NULL,
+                       updated_at = now()
+                FROM unnest(CAST(:ids AS bigint[]), CAST(:reasons AS text[]),
+                            CAST(:categories AS text[]), CAST(:finals AS boolean[]))
+                     AS r(id, reason, category, final)
+                WHERE f.id = r.id AND f.batch_id = :batch AND f.status = 'claimed'
+                """
             ),
-            {"ids": ids, "reasons": [failures[i] for i in ids], "batch": batch_id},
+            {
+                "ids": ids,
+                "reasons": [failures[i].reason for i in ids],
+                "categories": [failures[i].category.value for i in ids],
+                "finals": [not failures[i].retryable for i in ids],
+                "max_attempts": max_attempts,
+                "batch": batch_id,
+            },
         )
+
+    def split_batch(
+        self, batch_id: uuid.UUID, parts: Sequence[Sequence[int]], reason: str
+    ) -> list[uuid.UUID]:
+        """Moves a claimed batch's files into new claimed batches, one per part (file ids), in
+        the same run; the batch itself ends `split`. Each part is then loaded and settled on its
+        own, with its own id in its Iceberg snapshot, so recovery by batch id still holds."""
+        status = self._batch_status(batch_id)
+        if status is not BatchStatus.CLAIMED:
+            raise Conflict(f"batch {batch_id} is {status}; only a claimed batch can be split")
+        part_ids: list[uuid.UUID] = []
+        for part in parts:
+            part_id = uuid.uuid4()
+            self.session.execute(
+                text(
+                    """
+                    INSERT INTO batches (id, ingestion_id, flow_run_id, parent_id, status,
+                                         file_count, byte_count)
+                    SELECT :part, ingestion_id, flow_run_id, id, 'claimed', 0, 0
+                    FROM batches WHERE id = :batch
+                    """
+                ),
+                {"part": part_id, "batch": batch_id},
+            )
+            self.session.execute(
+                text(
+                    """
+                    WITH moved AS (
+                        UPDATE files SET batch_id = :part, updated_at = now()
+                        WHERE batch_id = :batch AND status = 'claimed'
+                          AND id = ANY(CAST(:ids AS bigint[]))
+                        RETURNING size
+                    )
+                    UPDATE batches SET file_count = (SELECT count(*) FROM moved),
+                                       byte_count = (SELECT coalesce(sum(size), 0) FROM moved)
+                    WHERE id = :part
+                    """
+                ),
+                {"part": part_id, "batch": batch_id, "ids": list(part)},
+            )
+            part_ids.append(part_id)
+        self.session.execute(
+            text(
+                "UPDATE batches SET status = 'split', error = :reason, ended_at = now()"
+                " WHERE id = :batch"
+            ),
+            {"reason": reason, "batch": batch_id},
+        )
+        return part_ids
 
     def fail_batch(self, batch_id: uuid.UUID, error: str) -> None:
         """Ends a batch that could not be loaded as a whole; its claimed files are released."""
@@ -391,7 +455,7 @@ class FileLedger:
         return self._modify(
             text(
                 "UPDATE files SET status = 'discovered', attempts = 0, last_error = NULL,"
-                f" batch_id = NULL, updated_at = now() WHERE {condition}"
+                f" error_category = NULL, batch_id = NULL, updated_at = now() WHERE {condition}"
             ),
             params,
         )

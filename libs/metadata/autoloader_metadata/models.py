@@ -9,6 +9,7 @@ from typing import Any
 
 from autoloader_metadata.enums import (
     BatchStatus,
+    ColumnNames,
     FileFormat,
     FileStatus,
     IngestionStatus,
@@ -165,6 +166,12 @@ class Ingestion(Base):
     schedule_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     max_files_per_batch: Mapped[int] = mapped_column(Integer, default=1000)
     max_bytes_per_batch: Mapped[int] = mapped_column(BigInteger, default=10 * 1024**3)
+    max_file_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    column_names: Mapped[ColumnNames] = mapped_column(
+        enum_column(ColumnNames, "column_names"),
+        default=ColumnNames.KEEP,
+        server_default=ColumnNames.KEEP.value,
+    )
     work_queue_override: Mapped[str | None] = mapped_column(String(64))
     prefect_deployment_id: Mapped[uuid.UUID | None]
     prefect_flow_id: Mapped[uuid.UUID | None]
@@ -200,6 +207,10 @@ class Batch(Base):
     started_at: Mapped[datetime] = now_column()
     ended_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # A part of a batch that was split to isolate a file that failed it.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("batches.id", ondelete="SET NULL")
+    )
 
 
 class LedgerFile(Base):
@@ -231,6 +242,7 @@ class LedgerFile(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    error_category: Mapped[str | None] = mapped_column(String(32))  # an ErrorCategory
     rows_loaded: Mapped[int | None] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = now_column()
     loaded_at: Mapped[datetime | None]

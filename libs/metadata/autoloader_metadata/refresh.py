@@ -100,7 +100,7 @@ class Refreshes:
                 text(
                     """
                     UPDATE files SET status = 'discovered', attempts = 0, last_error = NULL,
-                           batch_id = NULL, rows_loaded = NULL, loaded_at = NULL,
+                           error_category = NULL, batch_id = NULL, rows_loaded = NULL, loaded_at = NULL,
                            updated_at = now()
                     WHERE ingestion_id = :i AND status <> 'claimed'
                     """
@@ -136,7 +136,7 @@ class Refreshes:
                 text(
                     """
                     UPDATE files SET status = 'skipped', last_error = 'skipped by a new-only refresh',
-                           batch_id = NULL, updated_at = now()
+                           error_category = NULL, batch_id = NULL, updated_at = now()
                     WHERE ingestion_id = :i AND status IN ('discovered', 'failed')
                     """
                 ),

@@ -215,6 +215,8 @@ def spec_columns(spec: IngestionSpec) -> dict[str, Any]:
         "schedule_timezone": spec.schedule.timezone,
         "max_files_per_batch": spec.batch.max_files,
         "max_bytes_per_batch": spec.batch.max_bytes,
+        "max_file_bytes": spec.batch.max_file_bytes,
+        "column_names": spec.format.column_names,
         "work_queue_override": spec.work_queue,
     }
 
@@ -238,6 +240,8 @@ _COLUMN_DEFAULTS: dict[str, Any] = {
     "schedule_timezone": "UTC",
     "max_files_per_batch": 1000,
     "max_bytes_per_batch": 10 * 1024**3,
+    "max_file_bytes": None,
+    "column_names": "keep",
     "work_queue_override": None,
     "status": IngestionStatus.ACTIVE,
 }
@@ -273,6 +277,7 @@ def spec_document(row: Any) -> dict[str, Any]:
             "schema_ddl": row.schema_ddl,
             "schema_evolution": row.schema_evolution,
             "corrupt_records": CorruptRecords(corrupt),
+            "column_names": row.column_names,
         },
         "destination": {
             "catalog": row.destination_catalog,
@@ -282,7 +287,11 @@ def spec_document(row: Any) -> dict[str, Any]:
             "properties": dict(row.table_properties or {}),
         },
         "schedule": {"cron": row.schedule_cron, "timezone": row.schedule_timezone},
-        "batch": {"max_files": row.max_files_per_batch, "max_bytes": row.max_bytes_per_batch},
+        "batch": {
+            "max_files": row.max_files_per_batch,
+            "max_bytes": row.max_bytes_per_batch,
+            "max_file_bytes": row.max_file_bytes,
+        },
         "work_queue": row.work_queue_override,
         "cluster": row.cluster,
         "paused": row.status is IngestionStatus.PAUSED,

@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from autoloader_metadata.enums import FileFormat, ListingMode, RewrittenFilePolicy, SchemaEvolution
+from autoloader_metadata.enums import (
+    ColumnNames,
+    FileFormat,
+    ListingMode,
+    RewrittenFilePolicy,
+    SchemaEvolution,
+)
 from autoloader_model import validation
 from pydantic import (
     AfterValidator,
@@ -73,6 +79,11 @@ class FormatSpec(Strict):
     ] = Field(default=None, examples=["id BIGINT, name STRING, amount DECIMAL(10,2)"])
     schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
     corrupt_records: CorruptRecords = CorruptRecords.KEEP
+    column_names: ColumnNames = Field(
+        default=ColumnNames.KEEP,
+        description="keep: columns are named as the files name them (`order id`); snake_case: "
+        "top-level names become order_id, for engines that dislike such names.",
+    )
 
     @model_validator(mode="after")
     def options_of_the_format(self) -> FormatSpec:
@@ -113,6 +124,13 @@ class ScheduleSpec(Strict):
 class BatchBounds(Strict):
     max_files: int = Field(default=1000, ge=1, le=100_000)
     max_bytes: int = Field(default=10 * GiB, ge=1, le=2**50)
+    max_file_bytes: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**50,
+        description="A file larger than this fails as too_large before Spark reads it "
+        "(None: no limit).",
+    )
 
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", examples=["orders"])]

@@ -21,6 +21,13 @@ def quote(name: str) -> str:
     return f"`{name}`"
 
 
+def quote_column(name: str) -> str:
+    """Backtick-quotes a column or field name as a file carries it: any text at all (spaces,
+    dots, `:`, `<`, backticks, non-ASCII letters) reaches Spark SQL as that one name, never as
+    syntax. Catalogs, namespaces and tables keep the strict rule of quote()."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def sql_string(value: str) -> str:
     """A Spark SQL string literal holding `value` exactly (quotes and backslashes escaped)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

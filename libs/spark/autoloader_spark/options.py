@@ -23,6 +23,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
         "ignoreTrailingWhiteSpace",
         "inferSchema",
         "lineSep",
+        "maxCharsPerColumn",
     ),
     "json": (
         "multiLine",

@@ -1,4 +1,8 @@
-"""The destination Iceberg table: create it when absent, read its schema, evolve it."""
+"""The destination Iceberg table: create it when absent, read its schema, evolve it.
+
+Column DDL is built from the StructType field by field, every name quoted at every level: a file
+may carry any name (`order id`, `a:b>`, a backtick), and none of it may become SQL.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,24 @@ from collections.abc import Mapping, Sequence
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import SparkSession
-from pyspark.sql.types import StructField, StructType
+from pyspark.sql.types import ArrayType, DataType, MapType, StructField, StructType
 
-from autoloader_spark.identifiers import TableRef, partition_sql, quote, sql_string
+from autoloader_spark.identifiers import TableRef, partition_sql, quote_column, sql_string
+from autoloader_spark.session import with_deadline
+
+DDL_TIMEOUT = 600.0
 
 
-def table_schema(spark: SparkSession, table: TableRef) -> StructType | None:
-    """The table's schema, or None when the table does not exist."""
+def table_schema(
+    spark: SparkSession, table: TableRef, seconds: float = DDL_TIMEOUT
+) -> StructType | None:
+    """The table's schema, or None when the table does not exist (and only then)."""
     try:
-        return spark.table(table.sql).schema
+        return with_deadline(
+            spark, lambda: spark.table(table.sql).schema, seconds, "reading the table's schema"
+        )
     except AnalysisException as error:
-        if "TABLE_OR_VIEW_NOT_FOUND" in str(error) or "not found" in str(error).lower():
+        if error.getCondition() == "TABLE_OR_VIEW_NOT_FOUND":
             return None
         raise
 
@@ -27,10 +38,10 @@ def create_table(
     schema: StructType,
     partitioning: Sequence[str] = (),
     properties: Mapping[str, str] | None = None,
+    seconds: float = DDL_TIMEOUT,
 ) -> None:
     """Creates the namespace and the table (if absent) with the given columns."""
-    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {table.namespace_sql}")
-    columns = ", ".join(_column_sql(column) for column in schema.fields)
+    _sql(spark, f"CREATE NAMESPACE IF NOT EXISTS {table.namespace_sql}", seconds)
     partition = (
         f" PARTITIONED BY ({', '.join(partition_sql(p) for p in partitioning)})"
         if partitioning
@@ -40,17 +51,41 @@ def create_table(
     tblproperties = ", ".join(
         f"{sql_string(str(k))} = {sql_string(str(v))}" for k, v in props.items()
     )
-    spark.sql(
-        f"CREATE TABLE IF NOT EXISTS {table.sql} ({columns}) USING iceberg"
-        f"{partition} TBLPROPERTIES ({tblproperties})"
+    _sql(
+        spark,
+        f"CREATE TABLE IF NOT EXISTS {table.sql} ({columns_sql(schema.fields)}) USING iceberg"
+        f"{partition} TBLPROPERTIES ({tblproperties})",
+        seconds,
     )
 
 
-def add_columns(spark: SparkSession, table: TableRef, columns: Sequence[StructField]) -> None:
+def add_columns(
+    spark: SparkSession,
+    table: TableRef,
+    columns: Sequence[StructField],
+    seconds: float = DDL_TIMEOUT,
+) -> None:
     if columns:
-        added = ", ".join(_column_sql(column) for column in columns)
-        spark.sql(f"ALTER TABLE {table.sql} ADD COLUMNS ({added})")
+        _sql(spark, f"ALTER TABLE {table.sql} ADD COLUMNS ({columns_sql(columns)})", seconds)
 
 
-def _column_sql(column: StructField) -> str:
-    return f"{quote(column.name)} {column.dataType.simpleString()}"
+def columns_sql(columns: Sequence[StructField]) -> str:
+    """`\\`order id\\` STRING, \\`c\\` STRUCT<\\`a b\\`: BIGINT>`: the columns as Spark DDL."""
+    return ", ".join(f"{quote_column(c.name)} {type_sql(c.dataType)}" for c in columns)
+
+
+def type_sql(data_type: DataType) -> str:
+    """A type as Spark DDL with every nested field name quoted (simpleString() quotes none)."""
+    if isinstance(data_type, StructType):
+        fields = ", ".join(f"{quote_column(f.name)}: {type_sql(f.dataType)}" for f in data_type)
+        return f"STRUCT<{fields}>"
+    if isinstance(data_type, ArrayType):
+        return f"ARRAY<{type_sql(data_type.elementType)}>"
+    if isinstance(data_type, MapType):
+        return f"MAP<{type_sql(data_type.keyType)}, {type_sql(data_type.valueType)}>"
+    return data_type.simpleString()
+
+
+def _sql(spark: SparkSession, statement: str, seconds: float) -> None:
+    # Spark Connect runs a command at sql(); the deadline covers it.
+    with_deadline(spark, lambda: spark.sql(statement), seconds, "changing the table")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.errors import Conflict
+from autoloader_metadata.failures import ErrorCategory
 from autoloader_metadata.ledger import FileLedger, glob_to_like
 from autoloader_metadata.models import LedgerFile
 from autoloader_metadata.refresh import Refreshes
@@ -49,11 +50,16 @@ async def list_files(
     ] = None,
     modified_after: Annotated[AwareDatetime | None, Query()] = None,
     modified_before: Annotated[AwareDatetime | None, Query()] = None,
+    category: Annotated[
+        list[ErrorCategory] | None, Query(description="Only files that last failed so.")
+    ] = None,
 ) -> Page[FileOut]:
     """Oldest first, as they load."""
     conditions = [LedgerFile.ingestion_id == ingestion_id]
     if status:
         conditions.append(LedgerFile.status.in_(status))
+    if category:
+        conditions.append(LedgerFile.error_category.in_([c.value for c in category]))
     if path:
         conditions.append(LedgerFile.path.like(glob_to_like(path), escape="\\"))
     if modified_after:

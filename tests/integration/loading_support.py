@@ -1,0 +1,44 @@
+"""Helpers of the loading tests: an ingestion over a fresh place, and its first batch claimed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from autoloader_discovery.discover import discover
+from autoloader_metadata.db import transaction
+from autoloader_metadata.enums import FileFormat
+from autoloader_metadata.ledger import FileLedger
+from autoloader_model.ingestion import Ingestion
+from autoloader_model.store import IngestionStore
+from sqlalchemy.orm import Session, sessionmaker
+from stores import Place
+from support import create_ingestion
+
+LATER = datetime.now(UTC) + timedelta(hours=1)
+NAMESPACE = "it_loading"
+
+
+def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
+    table = f"t_{uuid.uuid4().hex[:10]}"
+    values = {
+        "source_uri": place.uri,
+        "credential_ref": place.credential_ref,
+        "format": FileFormat.CSV,
+        "destination_catalog": "lake",
+        "destination_namespace": NAMESPACE,
+        "destination_table": table,
+        **fields,
+    }
+    ingestion_id = create_ingestion(sessions, **values)
+    with sessions() as session:
+        ingestion = IngestionStore(session).find(ingestion_id)
+    assert ingestion is not None
+    return ingestion
+
+
+def discover_and_claim(sessions: sessionmaker[Session], ingestion: Ingestion, place: Place) -> Any:
+    with transaction(sessions) as session:
+        discover(session, ingestion, LATER, place.environ)
+        return FileLedger(session).claim_batch(ingestion.id, 1000, 10**12)
