@@ -134,8 +134,8 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
     place.put(
         {
             "a_nested.json": (
-                '{"id": 1, "name": "a", "c": {"a b": 1, "x:int>": 2, "q`q": 3, "é": 4}, '
-                '"arr": [{"k.v": 5}]}\n'
+                '{"id": 1, "name": "a", "at": "2026-12-03T08:00:00Z", '
+                '"c": {"a b": 1, "x:int>": 2, "q`q": 3, "é": 4}, "arr": [{"k.v": 5}]}\n'
             ).encode(),
             "b_crafted.json": ('{"id": 2, "name": "b", "d": {"%s": 6}}\n' % CRAFTED).encode(),
             "c_string_id.json": b'{"id": "abc", "name": "z"}\n',
@@ -143,7 +143,7 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
         }
     )
     ingestion = new_ingestion(
-        sessions, place, format=FileFormat.JSON, schema_ddl="id BIGINT, name STRING"
+        sessions, place, format=FileFormat.JSON, schema_ddl="id BIGINT, name STRING, at TIMESTAMP"
     )
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None
@@ -169,6 +169,7 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
     rows = spark.sql(
         f"SELECT id, c.`a b`, c.`q``q`, arr[0].`k.v`, d.`{CRAFTED}` FROM {table_of(ingestion)}"
     ).collect()
+    assert spark.sql(f"SELECT count(*) FROM {table_of(ingestion)} WHERE at IS NOT NULL").first()[0] == 1
     assert sorted(tuple(r) for r in rows) == [
         (1, 1, 3, 5, None),
         (2, None, None, None, 6),

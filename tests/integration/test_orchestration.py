@@ -85,8 +85,9 @@ def start_worker(
     }
     started: list[WorkerProcess] = []
 
-    def start(*args: str) -> WorkerProcess:
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", *args)
+    def start(*args: str, **overrides: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess({**env, **overrides}, log, *args)
         started.append(worker)
         return worker
 
@@ -371,16 +372,87 @@ def test_a_run_in_which_a_file_failed_says_so_in_its_final_state(
     assert done.state_type is StateType.COMPLETED, worker.tail()
     assert done.state_name == "Completed with failures"
     message = done.state.message or ""
-    assert "1 files loaded (3 rows" in message and "1 files failed" in message, message
+    assert "1 files loaded (3 rows" in message and "1 files failed (1 malformed)" in message
     assert "broken.csv.gz" in message, message
     assert table_ids(spark, ingestion) == [1, 2, 3]
     counts = status_counts(sessions, ingestion.id)
     assert counts == {FileStatus.LOADED: 1, FileStatus.FAILED: 1}
-    # The run tried the bad file once: its next try is the next run's.
+    # Not gzip is not gzip on any later try: the file used up its attempts at once.
     with sessions() as session:
-        attempts = session.scalars(
-            select(LedgerFile.attempts).where(
+        failed = session.execute(
+            select(LedgerFile.attempts, LedgerFile.error_category).where(
                 LedgerFile.ingestion_id == ingestion.id, LedgerFile.status == FileStatus.FAILED
             )
         ).all()
-    assert attempts == [1]
+    assert [tuple(f) for f in failed] == [(settings.max_file_attempts, "malformed")]
+
+
+def test_messy_files_fail_alone_at_once_and_a_later_file_loads_at_the_next_run(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    place: Place,
+    spark: SparkSession,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """The user's report: one spreadsheet export among good files stalled the ingestion. Now
+    the good files load in the first run, each bad one fails with its category, and no task
+    waits on a retry (the worker retries 3 times, 60 s apart: a retry would pass the bound)."""
+    from autoloader_orchestration.scheduling import Orchestrator
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    place.put(
+        {
+            "a.csv": csv_of(range(1, 3)),
+            "b_spreadsheet.csv": b"id,order id,amount\n7,A-7,12.5\n",
+            "c_bom.csv": b"\xef\xbb\xbfid,name,amount\r\n3,c,3.0\r\n",
+            "d_case.csv": b"Id,id\n1,2\n",
+            "e_semicolon.csv": b"id;name;amount\n4;d;4.0\n",
+            "f_empty.csv": b"",
+            "g_truncated.csv.gz": b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03",
+        }
+    )
+    ingestion = new_ingestion(sessions, place)
+    deploy(sessions, settings, ingestion.id)
+    worker = start_worker(AUTOLOADER_TASK_RETRIES="3", AUTOLOADER_TASK_RETRY_DELAY_SECONDS="60")
+
+    def run_once() -> Any:
+        current = ingestion_with(sessions, ingestion.id)
+        run = prefect_call(lambda client: Orchestrator(client, settings).trigger(current))
+        # The bound: a run of seven small files, with no retry wait (the first is 60 s).
+        return wait_for(lambda: finished(run.id), 150, "the run", every=1, context=worker.tail)
+
+    first = run_once()
+
+    assert first.state_name == "Completed with failures", worker.tail()
+    message = first.state.message or ""
+    print(f"first run: {message}")
+    assert "4 files loaded (4 rows" in message, message
+    assert "3 files failed (2 malformed, 1 schema_mismatch)" in message, message
+    assert table_ids(spark, ingestion) == [1, 2, 3, 7]
+    tasks = prefect_call(
+        lambda client: client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[first.id]))
+        )
+    )
+    assert tasks and all(task.run_count == 1 for task in tasks), [
+        (task.name, task.run_count) for task in tasks
+    ]
+    with sessions() as session:
+        rows = session.execute(
+            select(LedgerFile.path, LedgerFile.error_category).where(
+                LedgerFile.ingestion_id == ingestion.id, LedgerFile.status == FileStatus.FAILED
+            )
+        ).all()
+    failed = {row.path: row.error_category for row in rows}
+    assert {path.rsplit("/", 1)[1]: c for path, c in failed.items()} == {
+        "d_case.csv": "schema_mismatch",
+        "e_semicolon.csv": "malformed",
+        "g_truncated.csv.gz": "malformed",
+    }
+
+    place.put({"h_later.csv": csv_of(range(5, 6))})
+    second = run_once()
+
+    assert second.state_name == "Completed", (second.state_name, second.state.message)
+    assert "1 files loaded (1 rows" in (second.state.message or "")
+    assert table_ids(spark, ingestion) == [1, 2, 3, 5, 7]

@@ -18,7 +18,7 @@ from autoloader_metadata.failures import ErrorCategory, FileFailure
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import BooleanType, NumericType, StringType, StructField, StructType
 
 from autoloader_spark import formats, names, table
 from autoloader_spark.blame import blamed_file
@@ -306,15 +306,15 @@ def _sample(
 
 
 def _check_types(known: StructType, sample: StructType) -> None:
-    """TypeConflict for a column the table types (as a number, a date, a struct…) that the
-    files hold as text: read as the table's type, its values would be nulls nobody sees."""
+    """TypeConflict for a column the table types as a number or a boolean that the files hold
+    as text: read as the table's type, its values would be nulls nobody sees. (Text is how a
+    JSON file writes dates and timestamps: Spark parses those, and they pass.)"""
     table_types = {f.name.casefold(): f.dataType for f in known.fields}
     conflicts = {
         f.name: (table_types[f.name.casefold()].simpleString(), "string")
         for f in sample.fields
         if isinstance(f.dataType, StringType)
-        and f.name.casefold() in table_types
-        and not isinstance(table_types[f.name.casefold()], StringType)
+        and isinstance(table_types.get(f.name.casefold()), NumericType | BooleanType)
     }
     if conflicts:
         raise TypeConflict(conflicts)
