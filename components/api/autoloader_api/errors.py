@@ -24,6 +24,8 @@ from fastapi.responses import JSONResponse
 from prefect.exceptions import PrefectHTTPStatusError
 from sqlalchemy.exc import DataError, DBAPIError
 
+from autoloader_core.scrub import scrub
+
 RETRY_AFTER = {"Retry-After": "1"}
 # PostgreSQL's errors that mean "another change holds this row" or "that took too long".
 _CONTENDED = {"55P03": "lock_not_available", "40001": "serialization_failure", "40P01": "deadlock"}
@@ -67,7 +69,8 @@ async def prefect_guard(timeout: float) -> AsyncIterator[None]:
 
 
 def _detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": message}, headers=headers)
+    # A domain error may quote a store's or Prefect's error: never with a secret in it.
+    return JSONResponse(status_code=status, content={"detail": scrub(message)}, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from autoloader_api.schemas import FileFailure, RunOut
 from autoloader_api.services import Services
+from autoloader_core.scrub import scrub
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def run_out(
         name=run.name,
         state=run.state_type.value if run.state_type else "UNKNOWN",
         state_name=run.state_name,
-        message=run.state.message if run.state else None,
+        message=scrub(run.state.message or "") or None if run.state else None,
         trigger=trigger,
         work_queue=run.work_queue_name,
         expected_start_time=run.expected_start_time,

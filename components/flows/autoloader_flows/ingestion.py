@@ -23,11 +23,13 @@ from prefect.states import Completed
 from prefect.tasks import exponential_backoff
 
 from autoloader_flows.context import settings
+from autoloader_flows.secrets import scrub_logs, scrubbed_errors
 
 if TYPE_CHECKING:
     from autoloader_ingest.batches import BatchResult
 
 SETTINGS = settings()
+scrub_logs()
 # Retries back off exponentially from the configured delay (60 s, 120 s, 240 s by default).
 TASK_OPTIONS: dict[str, Any] = {
     "retries": SETTINGS.task_retries,
@@ -69,21 +71,24 @@ class RunSummary:
 def settle_dead_batches(ingestion_id: uuid.UUID, run_id: uuid.UUID) -> int:
     from autoloader_flows import steps
 
-    return steps.settle_dead_batches(ingestion_id, run_id, get_run_logger())
+    with scrubbed_errors():
+        return steps.settle_dead_batches(ingestion_id, run_id, get_run_logger())
 
 
 @task(name="full-refresh", **TASK_OPTIONS)
 def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID) -> bool:
     from autoloader_flows import steps
 
-    return steps.apply_full_refresh(ingestion_id, run_id, get_run_logger())
+    with scrubbed_errors():
+        return steps.apply_full_refresh(ingestion_id, run_id, get_run_logger())
 
 
 @task(name="discover", **TASK_OPTIONS)
 def discover_new_files(ingestion_id: uuid.UUID) -> dict[str, Any]:
     from autoloader_flows import steps
 
-    return steps.discover_new_files(ingestion_id, get_run_logger())
+    with scrubbed_errors():
+        return steps.discover_new_files(ingestion_id, get_run_logger())
 
 
 def retry_unless_deterministic(task: Any, task_run: Any, state: State[Any]) -> bool:
@@ -104,7 +109,8 @@ def load_next_batch(
 ) -> tuple[BatchResult, int] | None:
     from autoloader_flows import steps
 
-    return steps.load_next_batch(ingestion_id, run_id, run_started_at, get_run_logger())
+    with scrubbed_errors():
+        return steps.load_next_batch(ingestion_id, run_id, run_started_at, get_run_logger())
 
 
 @flow(
@@ -115,6 +121,11 @@ def load_next_batch(
 )
 def run_ingestion(ingestion_id: uuid.UUID) -> State[Any]:
     """One run of an ingestion; returns a summary of files, rows and bytes."""
+    with scrubbed_errors():
+        return _run(ingestion_id)
+
+
+def _run(ingestion_id: uuid.UUID) -> State[Any]:
     from autoloader_flows import steps
 
     started = time.monotonic()

@@ -16,6 +16,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import Artifact
 
 from autoloader_flows.context import settings
+from autoloader_flows.secrets import scrub_logs, scrubbed_errors
+
+scrub_logs()
 
 
 def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
@@ -38,6 +41,13 @@ def preview_ingestion(
     spec: dict[str, Any] | None = None,
     max_files: int = 10,
     limit: int = 20,
+) -> dict[str, Any]:
+    with scrubbed_errors():
+        return _preview(ingestion_id, spec, max_files, limit)
+
+
+def _preview(
+    ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None, max_files: int, limit: int
 ) -> dict[str, Any]:
     from autoloader_ingest.preview import preview_ingestion as preview
 

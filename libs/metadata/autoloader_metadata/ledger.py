@@ -19,6 +19,8 @@ from autoloader_metadata.failures import FileFailure
 from sqlalchemy import CursorResult, TextClause, text
 from sqlalchemy.orm import Session
 
+from autoloader_core.scrub import scrub
+
 DEFAULT_MAX_ATTEMPTS = 3
 
 
@@ -293,7 +295,7 @@ class FileLedger:
             ),
             {
                 "ids": ids,
-                "reasons": [failures[i].reason for i in ids],
+                "reasons": [scrub(failures[i].reason) for i in ids],
                 "categories": [failures[i].category.value for i in ids],
                 "finals": [not failures[i].retryable for i in ids],
                 "max_attempts": max_attempts,
@@ -346,7 +348,7 @@ class FileLedger:
                 "UPDATE batches SET status = 'split', error = :reason, ended_at = now()"
                 " WHERE id = :batch"
             ),
-            {"reason": reason, "batch": batch_id},
+            {"reason": scrub(reason), "batch": batch_id},
         )
         return part_ids
 
@@ -398,7 +400,7 @@ class FileLedger:
                 "UPDATE batches SET status = :status, error = :reason, ended_at = now()"
                 " WHERE id = :batch AND status = 'claimed'"
             ),
-            {"status": status.value, "reason": reason, "batch": batch_id},
+            {"status": status.value, "reason": scrub(reason), "batch": batch_id},
         )
         return released
 

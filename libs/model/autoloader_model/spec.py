@@ -106,7 +106,7 @@ class DestinationSpec(Strict):
     ] = Field(default_factory=list, max_length=8, examples=[["days(event_time)", "region"]])
     properties: Annotated[
         dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
-        AfterValidator(validation.table_properties),
+        AfterValidator(validation.unless_stored(validation.table_properties)),
     ] = Field(default_factory=dict, max_length=64)
 
 

@@ -42,6 +42,38 @@ def error_of(document: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
             ("destination", "partitioning"),
             "unknown partition transform",
         ),
+        ({"schedule": {"cron": "* * * * * *"}}, ("schedule", "cron"), "five fields"),
+        ({"schedule": {"cron": "*/1 * * * * *"}}, ("schedule", "cron"), "not 6"),
+        (
+            {"destination": {"properties": {"write.data.path": "s3a://landing/other/x"}}},
+            ("destination", "properties"),
+            "places the table's files",
+        ),
+        (
+            {"destination": {"properties": {"write.metadata.path": "s3a://x"}}},
+            ("destination", "properties"),
+            "places the table's files",
+        ),
+        (
+            {"destination": {"properties": {"write.object-storage.enabled": "true"}}},
+            ("destination", "properties"),
+            "places the table's files",
+        ),
+        (
+            {"destination": {"properties": {"location": "/x"}}},
+            ("destination", "properties"),
+            "places",
+        ),
+        (
+            {"destination": {"properties": {"format-version": "1"}}},
+            ("destination", "properties"),
+            "sets its format",
+        ),
+        (
+            {"destination": {"properties": {"owner": "someone"}}},
+            ("destination", "properties"),
+            "not one of the write, commit, read and retention properties",
+        ),
         ({"batch": {"max_files": 0}}, ("batch", "max_files"), "greater than or equal to 1"),
         ({"name": "no spaces"}, ("name",), "pattern"),
         ({"surprise": 1}, ("surprise",), "Extra inputs are not permitted"),
@@ -53,6 +85,18 @@ def test_a_bad_field_is_named_with_what_is_wrong(
     found_loc, message = error_of(body(**changes))
     assert found_loc == loc
     assert words in message
+
+
+def test_write_and_maintenance_properties_are_allowed() -> None:
+    allowed = {
+        "write.parquet.compression-codec": "zstd",
+        "write.target-file-size-bytes": "134217728",
+        "commit.retry.num-retries": "10",
+        "history.expire.max-snapshot-age-ms": "86400000",
+        "write.metadata.metrics.column.note": "none",
+    }
+    spec = IngestionSpec.model_validate(body(destination={"properties": allowed}))
+    assert spec.destination.properties == allowed
 
 
 def test_a_stored_ingestion_reads_back_as_the_spec_it_was_created_from() -> None:

@@ -84,10 +84,87 @@ def partitioning(values: list[str]) -> list[str]:
     return values
 
 
+# Iceberg table properties a tenant may set: how data and metadata are written, committed,
+# read and kept. Anything that places files (write.data.path, write.metadata.path, location,
+# write.object-storage.*) or changes the format version is refused: a tenant would make Spark
+# write wherever the cluster can, another tenant's landing prefix included.
+ALLOWED_PROPERTIES = frozenset(
+    {
+        "comment",
+        "write.format.default",
+        "write.delete.format.default",
+        "write.target-file-size-bytes",
+        "write.delete.target-file-size-bytes",
+        "write.distribution-mode",
+        "write.delete.mode",
+        "write.update.mode",
+        "write.merge.mode",
+        "write.parquet.compression-codec",
+        "write.parquet.compression-level",
+        "write.parquet.row-group-size-bytes",
+        "write.parquet.page-size-bytes",
+        "write.parquet.page-row-limit",
+        "write.parquet.dict-size-bytes",
+        "write.parquet.bloom-filter-max-bytes",
+        "write.avro.compression-codec",
+        "write.avro.compression-level",
+        "write.orc.compression-codec",
+        "write.orc.compression-strategy",
+        "write.orc.stripe-size-bytes",
+        "write.orc.block-size-bytes",
+        "write.metadata.compression-codec",
+        "write.metadata.metrics.default",
+        "write.metadata.metrics.max-inferred-column-defaults",
+        "write.metadata.delete-after-commit.enabled",
+        "write.metadata.previous-versions-max",
+        "write.summary.partition-limit",
+        "write.spark.fanout.enabled",
+        "commit.retry.num-retries",
+        "commit.retry.min-wait-ms",
+        "commit.retry.max-wait-ms",
+        "commit.retry.total-timeout-ms",
+        "commit.manifest.target-size-bytes",
+        "commit.manifest.min-count-to-merge",
+        "commit.manifest-merge.enabled",
+        "history.expire.max-snapshot-age-ms",
+        "history.expire.min-snapshots-to-keep",
+        "history.expire.max-ref-age-ms",
+        "read.split.target-size",
+        "read.split.metadata-target-size",
+        "read.split.planning-lookback",
+        "read.split.open-file-cost",
+        "read.parquet.vectorization.enabled",
+        "read.parquet.vectorization.batch-size",
+    }
+)
+# Per-column settings: write.metadata.metrics.column.<column>, write.parquet.bloom-filter-….
+ALLOWED_PROPERTY_PREFIXES = (
+    "write.metadata.metrics.column.",
+    "write.parquet.bloom-filter-enabled.column.",
+    "write.parquet.bloom-filter-fpp.column.",
+)
+
+
 def table_properties(values: dict[str, str]) -> dict[str, str]:
     for key in values:
         if not _PROPERTY_KEY.match(key):
             raise ValueError(f"{key!r} is not a valid table property name")
+        if key not in ALLOWED_PROPERTIES and not key.startswith(ALLOWED_PROPERTY_PREFIXES):
+            placing = (
+                "location" in key
+                or key.endswith(".path")
+                or "object-storage" in key
+                or key == "format-version"
+            )
+            why = (
+                "places the table's files or sets its format, which Autoloader decides"
+                if placing
+                else "is not one of the write, commit, read and retention properties allowed"
+            )
+            raise ValueError(
+                f"{key!r} {why}; see ALLOWED_PROPERTIES in autoloader_model.validation "
+                "(docs: README, Loading into Iceberg)"
+            )
     return values
 
 
@@ -101,8 +178,15 @@ def schema_ddl(value: str | None) -> str | None:
 
 
 def cron(value: str | None) -> str | None:
-    """A cron Prefect accepts (five fields; no random or hashed expressions)."""
+    """A cron Prefect accepts, of five fields (minute hour day month weekday): Prefect also
+    takes a sixth field of seconds, and `* * * * * *` would run every second."""
     if value is not None:
+        fields = value.split()
+        if len(fields) != 5 and not (len(fields) == 1 and fields[0].startswith("@")):
+            raise ValueError(
+                f"write five fields (minute hour day month weekday), not {len(fields)}; "
+                "runs are at most one a minute"
+            )
         _prefect_schedule(value, "UTC")
     return value
 

@@ -23,6 +23,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
+from autoloader_core.scrub import scrub
 from autoloader_core.settings import Settings
 
 
@@ -79,7 +80,7 @@ class Previews:
         if run.state_type not in TERMINAL:
             return None
         if run.state_type is not StateType.COMPLETED:
-            reason = run.state.message if run.state else "no reason given"
+            reason = scrub(run.state.message or "") if run.state else "no reason given"
             raise PreviewFailed(f"the preview ended {run.state_name}: {reason}")
         artifacts = await self.client.read_artifacts(
             artifact_filter=ArtifactFilter(

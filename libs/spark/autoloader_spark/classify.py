@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from autoloader_metadata.failures import ErrorCategory, FileFailure
 from pyspark.errors import PySparkException
 
+from autoloader_core.scrub import scrub
 from autoloader_spark.errors import (
     FileRejected,
     InvalidIdentifier,
@@ -105,7 +106,12 @@ RULES: tuple[Rule, ...] = (
 
 
 def classify(error: BaseException) -> FileFailure:
-    """The category and a one-line reason of a load error."""
+    """The category and a one-line reason of a load error, scrubbed of secrets."""
+    failure = _classify(error)
+    return FileFailure(failure.category, scrub(failure.reason))
+
+
+def _classify(error: BaseException) -> FileFailure:
     if isinstance(error, FileRejected):
         return error.failure
     if isinstance(error, SchemaMismatch):

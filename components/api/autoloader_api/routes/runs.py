@@ -23,6 +23,7 @@ from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
 from autoloader_api.runs import loaded_by_runs, read_owned_run, run_out, summary_of
 from autoloader_api.schemas import LogOut, Page, Pagination, RunAccepted, RunOut
+from autoloader_core.scrub import scrub
 
 router = APIRouter(prefix="/api/v1", tags=["runs"])
 StateFilter = Annotated[list[StateType] | None, Query(description="Only runs in these states.")]
@@ -80,7 +81,8 @@ async def get_run_logs(
     async with services.prefect_call():
         lines = await Runs(services.prefect).logs(run_id, limit=limit, offset=offset)
     items = [
-        LogOut(timestamp=line.timestamp, level=line.level, message=line.message) for line in lines
+        LogOut(timestamp=line.timestamp, level=line.level, message=scrub(line.message))
+        for line in lines
     ]
     return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=None))
 
