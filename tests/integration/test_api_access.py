@@ -112,10 +112,73 @@ def test_a_tenant_never_reaches_another_tenants_objects(api: ApiProcess, place: 
     assert (
         other.post(
             "/api/v1/ingestions",
-            json={**ingestion_body(place, "isolated"), "name": created.json()["name"]},
+            json={**ingestion_body(place, "isolated_b"), "name": created.json()["name"]},
         ).status_code
         == 201
     )
+
+
+def test_a_tenants_table_is_closed_to_other_tenants_until_an_admin_shares_it(
+    api: ApiProcess, place: Place
+) -> None:
+    owner_id, owner_key = api.tenant(scopes=("write",))
+    other_id, other_key = api.tenant(scopes=("write",))
+    owner, other, admin = api.client(owner_key), api.client(other_key), api.client(api.admin_key)
+    table = f"orders_{uuid.uuid4().hex[:6]}"
+    created = owner.post("/api/v1/ingestions", json=ingestion_body(place, table))
+    assert created.status_code == 201, created.text
+    closed = f"lake.it_api.{table} is not available to this tenant"
+
+    def refused(answer: httpx.Response) -> None:
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["detail"]
+        assert error["loc"] == ["body", "destination", "table"]
+        assert closed in error["msg"] and "column" not in error["msg"]
+
+    # Create (in another case: Spark reads it as the same table), preview, and moving an
+    # ingestion of its own onto the table: each refused by field, saying no more than that.
+    refused(other.post("/api/v1/ingestions", json=ingestion_body(place, table.upper())))
+    body = ingestion_body(place, table)
+    preview = {k: body[k] for k in ("source", "format", "destination")}
+    refused(other.post("/api/v1/ingestions/preview", json=preview))
+    own = other.post("/api/v1/ingestions", json=ingestion_body(place, f"{table}_b"))
+    assert own.status_code == 201, own.text
+    moved = other.patch(
+        f"/api/v1/ingestions/{own.json()['id']}",
+        json={"destination": {**body["destination"], "table": table}},
+    )
+    refused(moved)
+    assert other.get(f"/api/v1/ingestions/{own.json()['id']}").json()["destination"]["table"] == (
+        f"{table}_b"
+    )
+    # The owner's ingestion is as it was, and the owner may add a second one on its table.
+    assert owner.get(f"/api/v1/ingestions/{created.json()['id']}").json()["version"] == 1
+    second = owner.post("/api/v1/ingestions", json=ingestion_body(place, table))
+    assert second.status_code == 201, second.text
+
+    # Shared by an admin (twice: idempotent), the other tenant may; unshared, no longer.
+    share = {"catalog": "lake", "namespace": "it_api", "table": table}
+    for _ in range(2):
+        shared = admin.post(f"/api/v1/tenants/{other_id}/table-shares", json=share)
+        assert shared.status_code == 201, shared.text
+    assert other.post("/api/v1/ingestions/preview", json=preview).status_code == 202
+    joined = other.post("/api/v1/ingestions", json=ingestion_body(place, table))
+    assert joined.status_code == 201, joined.text
+    gone = admin.delete(f"/api/v1/tenants/{other_id}/table-shares", params=share)
+    assert gone.status_code == 204, gone.text
+    refused(
+        other.patch(f"/api/v1/ingestions/{joined.json()['id']}", json={"batch": {"max_files": 5}})
+    )
+    # A table no ingestion named is given to a tenant by adoption; then it is closed to others.
+    adopted_table = f"legacy_{uuid.uuid4().hex[:6]}"
+    adopt = {**share, "table": adopted_table}
+    adopted = admin.post(f"/api/v1/tenants/{owner_id}/tables", json=adopt)
+    assert adopted.status_code == 201, adopted.text
+    assert adopted.json()["tenant_id"] == owner_id
+    refused_adopted = other.post("/api/v1/ingestions", json=ingestion_body(place, adopted_table))
+    assert refused_adopted.status_code == 422
+    # Only an installation admin shares or adopts.
+    assert owner.post(f"/api/v1/tenants/{owner_id}/tables", json=adopt).status_code == 403
 
 
 def required_scope(method: str, path: str) -> str:
@@ -225,6 +288,7 @@ def test_credentials_need_a_grant_where_the_operator_requires_them(
             **body,
             "name": "public",
             "source": {**body["source"], "credential_ref": "anonymous"},
+            "destination": {**body["destination"], "table": "public"},
         }
         assert other.post("/api/v1/ingestions", json=public).status_code == 201
 

@@ -169,7 +169,8 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
     rows = spark.sql(
         f"SELECT id, c.`a b`, c.`q``q`, arr[0].`k.v`, d.`{CRAFTED}` FROM {table_of(ingestion)}"
     ).collect()
-    assert spark.sql(f"SELECT count(*) FROM {table_of(ingestion)} WHERE at IS NOT NULL").first()[0] == 1
+    timed = spark.sql(f"SELECT count(*) AS n FROM {table_of(ingestion)} WHERE at IS NOT NULL")
+    assert [r["n"] for r in timed.collect()] == [1]  # a JSON timestamp is text, and passes
     assert sorted(tuple(r) for r in rows) == [
         (1, 1, 3, 5, None),
         (2, None, None, None, 6),

@@ -17,6 +17,7 @@ from autoloader_metadata.errors import (
     NotFound,
     StaleVersion,
 )
+from autoloader_metadata.tables import TableNotAvailable
 from autoloader_orchestration.previews import PreviewFailed
 from autoloader_orchestration.runs import RunNotFound, RunNotRetryable
 from fastapi import FastAPI, Request
@@ -66,6 +67,9 @@ async def prefect_guard(timeout: float) -> AsyncIterator[None]:
                 f"Prefect answered {error.response.status_code}"
             ) from error
         raise
+
+
+TABLE_LOC = ["body", "destination", "table"]
 
 
 def _detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -126,7 +130,14 @@ def install(app: FastAPI) -> None:
         cause = str(getattr(error, "orig", error)).splitlines()[0]
         return _detail(422, f"a value cannot be stored: {cause}")
 
+    async def table_not_available(request: Request, error: Exception) -> JSONResponse:
+        # Raised by the store when another tenant claimed the table first (a race the
+        # request's own check lost): the same field error as that check.
+        message = [{"loc": TABLE_LOC, "msg": str(error), "type": "value_error"}]
+        return JSONResponse(status_code=422, content={"detail": message})
+
     app.add_exception_handler(FieldError, field_error)
+    app.add_exception_handler(TableNotAvailable, table_not_available)
     app.add_exception_handler(DataError, unstorable)
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(asyncpg.PostgresError, database_error)

@@ -22,9 +22,10 @@ from typing import Any
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.errors import Conflict, StaleVersion
 from autoloader_metadata.repositories import CredentialGrants
+from autoloader_metadata.tables import TableNotAvailable, TableOwnership
 from autoloader_model.ingestion import Ingestion
 from autoloader_model.spec import IngestionSpec, merged
-from autoloader_model.store import IngestionStore
+from autoloader_model.store import IngestionStore, destination_of
 from autoloader_orchestration.queues import QueueNames
 from autoloader_orchestration.scheduling import Orchestrator
 from fastapi.exceptions import RequestValidationError
@@ -33,7 +34,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from autoloader_api.auth import Principal
-from autoloader_api.errors import FieldError, OrchestratorUnavailable
+from autoloader_api.errors import TABLE_LOC, FieldError, OrchestratorUnavailable
 from autoloader_api.services import Services
 from autoloader_storage.errors import ReachRefused
 from autoloader_storage.uri import parse_source_uri
@@ -70,6 +71,15 @@ class IngestionOps:
         except ReachRefused as error:
             raise FieldError(["body", "source", "uri"], str(error)) from None
         await self.check_credential_grant(spec.source.credential_ref)
+        await self.check_table_available(spec)
+
+    async def check_table_available(self, spec: IngestionSpec) -> None:
+        """Another tenant's table is refused, saying no more than that (nothing of its
+        columns or rows); the store claims a free one when the ingestion is written."""
+        tenant, name = self.principal.tenant_id, destination_of(spec)
+        allowed = await self.services.db.read(lambda s: TableOwnership(s).allows(tenant, name))
+        if not allowed:
+            raise FieldError(TABLE_LOC, str(TableNotAvailable(name)))
 
     async def check_credential_grant(self, reference: str | None) -> None:
         if not self.services.settings.credential_grants_required:

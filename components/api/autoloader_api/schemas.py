@@ -312,6 +312,30 @@ class CredentialGrantOut(BaseModel):
     granted_at: UtcTime
 
 
+class TableBody(Strict):
+    """A destination table, as ingestions name it (compared without regard to case)."""
+
+    catalog: Annotated[str, AfterValidator(validation.identifier)]
+    namespace: Annotated[str, Field(max_length=256), AfterValidator(validation.namespace)]
+    table: Annotated[str, AfterValidator(validation.identifier)]
+
+
+class TableOwnerOut(BaseModel):
+    catalog: str
+    namespace: str
+    table: str = Field(validation_alias="table_name")
+    tenant_id: uuid.UUID
+    claimed_by: str | None
+    claimed_at: UtcTime
+
+
+class TableShareOut(BaseModel):
+    catalog: str
+    namespace: str
+    table: str
+    tenant_id: uuid.UUID
+
+
 # -- operations ------------------------------------------------------------------------------
 
 

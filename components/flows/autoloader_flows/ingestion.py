@@ -133,7 +133,9 @@ def _run(ingestion_id: uuid.UUID) -> State[Any]:
     run_id = uuid.UUID(str(flow_run.get_id())) if flow_run.get_id() else uuid.uuid4()
     logger = get_run_logger()
     ingestion = steps.ingestion_of(ingestion_id)
-    steps.ensure_credential_granted(ingestion)  # not a task: no retries, the run fails at once
+    # Not tasks: no retries, the run fails at once with the reason.
+    steps.ensure_credential_granted(ingestion)
+    steps.ensure_table_available(ingestion)
     summary = RunSummary(ingestion_id=str(ingestion_id), ingestion_name=ingestion.name)
     with steps.heartbeat(run_id, ingestion.id):
         try:

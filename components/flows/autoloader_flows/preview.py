@@ -23,11 +23,12 @@ scrub_logs()
 
 def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
     if ingestion_id is not None:
-        from autoloader_flows.steps import ensure_credential_granted
+        from autoloader_flows.steps import ensure_credential_granted, ensure_table_available
         from autoloader_flows.steps import ingestion_of as saved
 
         ingestion = saved(ingestion_id)
         ensure_credential_granted(ingestion)  # an unsaved spec's was checked by the API
+        ensure_table_available(ingestion)
         return ingestion
     if not spec:
         raise ValueError("a preview needs an ingestion id or a spec")

@@ -140,6 +140,19 @@ def ensure_credential_granted(ingestion: Ingestion) -> None:
         )
 
 
+def ensure_table_available(ingestion: Ingestion) -> None:
+    """A run stops before it writes to a table its tenant does not own and was not shared
+    (an ingestion created before tables had owners, or a table an admin gave away since)."""
+    from autoloader_metadata.tables import TableNotAvailable, TableOwnership
+    from autoloader_model.store import destination_of
+
+    name = destination_of(ingestion.spec)
+    with sessions()() as session:
+        allowed = TableOwnership(session).allows(ingestion.tenant_id, name)
+    if not allowed:
+        raise PermissionError(str(TableNotAvailable(name)))
+
+
 def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
     from autoloader_discovery.discover import discover
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -103,6 +104,45 @@ class CredentialGrant(Base):
     credential_ref: Mapped[str] = mapped_column(String(256), primary_key=True)
     granted_by: Mapped[str | None] = mapped_column(String(128))
     granted_at: Mapped[datetime] = now_column()
+
+
+class TableOwner(Base):
+    """The tenant a destination table belongs to: the one whose ingestion named it first (on
+    create, before Spark ever writes), or the one an admin adopted it for. Names are stored as
+    Spark compares them, in lower case."""
+
+    __tablename__ = "table_owners"
+
+    catalog: Mapped[str] = mapped_column(String(128), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(256), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime] = now_column()
+
+
+class TableShare(Base):
+    """Another tenant an admin let write to (and preview) a table it does not own."""
+
+    __tablename__ = "table_shares"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["catalog", "namespace", "table_name"],
+            ["table_owners.catalog", "table_owners.namespace", "table_owners.table_name"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    catalog: Mapped[str] = mapped_column(String(128), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(256), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    shared_by: Mapped[str | None] = mapped_column(String(128))
+    shared_at: Mapped[datetime] = now_column()
 
 
 class Ingestion(Base):

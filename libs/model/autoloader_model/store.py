@@ -20,6 +20,7 @@ from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.errors import Conflict, Invalid, NotFound, StaleVersion
 from autoloader_metadata.models import Ingestion as IngestionRow
 from autoloader_metadata.models import Tenant
+from autoloader_metadata.tables import TableName, TableOwnership
 from autoloader_model.ingestion import Ingestion, spec_columns
 from autoloader_model.spec import IngestionSpec
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -90,6 +91,11 @@ def _page_sql(where: str) -> str:
     )
 
 
+def destination_of(spec: IngestionSpec) -> TableName:
+    destination = spec.destination
+    return TableName.of(destination.catalog, destination.namespace, destination.table)
+
+
 class IngestionStore:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -156,6 +162,7 @@ class IngestionStore:
     ) -> Ingestion:
         if self.session.get(Tenant, tenant_id) is None:
             raise Invalid(f"tenant {tenant_id} does not exist")
+        TableOwnership(self.session).claim(tenant_id, destination_of(spec), actor)
         now = datetime.now(UTC)
         record = Ingestion(
             id=uuid.uuid4(),
@@ -186,6 +193,8 @@ class IngestionStore:
         if status is not IngestionStatus.DELETED:
             paused = status is IngestionStatus.PAUSED
             spec = spec.model_copy(update={"paused": paused})
+            if destination_of(spec) != destination_of(current.spec):
+                TableOwnership(self.session).claim(current.tenant_id, destination_of(spec), actor)
         record = current.model_copy(
             update={
                 "spec": spec,

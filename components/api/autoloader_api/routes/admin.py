@@ -10,6 +10,7 @@ from typing import Annotated
 from autoloader_metadata.errors import NotFound
 from autoloader_metadata.models import ApiKey, Tenant
 from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, TenantRepository
+from autoloader_metadata.tables import TableName, TableOwnership
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,9 @@ from autoloader_api.schemas import (
     CredentialRef,
     Page,
     Pagination,
+    TableBody,
+    TableOwnerOut,
+    TableShareOut,
     TenantCreate,
     TenantOut,
 )
@@ -130,3 +134,54 @@ async def revoke_credential(
     changed or previewed, and their runs stop at discovery with the reason."""
     await services.db.write(lambda s: CredentialGrants(s).revoke(tenant_id, credential_ref))
     return Response(status_code=204)
+
+
+@router.post("/tenants/{tenant_id}/tables", status_code=201, responses=errors(404, 422))
+async def adopt_table(
+    tenant_id: uuid.UUID, body: TableBody, principal: Admin, services: ServicesDep
+) -> TableOwnerOut:
+    """Makes the tenant a table's owner: a table that exists but that no ingestion named yet,
+    or another tenant's (its ingestions then stop at their next run, with the reason)."""
+
+    def adopt(session: Session) -> TableOwnerOut:
+        TenantRepository(session).get(tenant_id)
+        owner = TableOwnership(session).adopt(tenant_id, _name(body), principal.actor)
+        return TableOwnerOut.model_validate(owner, from_attributes=True)
+
+    return await services.db.write(adopt)
+
+
+@router.post("/tenants/{tenant_id}/table-shares", status_code=201, responses=errors(404, 422))
+async def share_table(
+    tenant_id: uuid.UUID, body: TableBody, principal: Admin, services: ServicesDep
+) -> TableShareOut:
+    """Lets the tenant's ingestions write to (and preview) a table another tenant owns
+    (idempotent); a full refresh of one of them deletes only that ingestion's rows."""
+
+    def share(session: Session) -> TableShareOut:
+        TenantRepository(session).get(tenant_id)
+        name = _name(body)
+        TableOwnership(session).share(tenant_id, name, principal.actor)
+        return TableShareOut(
+            catalog=name.catalog, namespace=name.namespace, table=name.table, tenant_id=tenant_id
+        )
+
+    return await services.db.write(share)
+
+
+@router.delete("/tenants/{tenant_id}/table-shares", status_code=204, responses=errors(404, 422))
+async def unshare_table(
+    tenant_id: uuid.UUID,
+    catalog: Annotated[str, Query(max_length=128)],
+    namespace: Annotated[str, Query(max_length=256)],
+    table: Annotated[str, Query(max_length=128)],
+    principal: Admin,
+    services: ServicesDep,
+) -> Response:
+    name = TableName.of(catalog, namespace, table)
+    await services.db.write(lambda s: TableOwnership(s).unshare(tenant_id, name))
+    return Response(status_code=204)
+
+
+def _name(body: TableBody) -> TableName:
+    return TableName.of(body.catalog, body.namespace, body.table)
