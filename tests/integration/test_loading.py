@@ -474,3 +474,43 @@ def test_hive_style_folders_load_with_the_files_columns_only(
     columns = spark.table(f"lake.it_loading.{ingestion.spec.destination.table}").columns
     assert "day" not in columns and "hour" not in columns  # no partition columns inferred
     assert rows_of(spark, ingestion) == [(1, "a", 1.0), (2, "b", 2.0), (3, "c", 3.0)]
+
+
+def test_a_full_refresh_deletes_only_its_own_ingestions_rows_in_a_shared_table(
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    place: Place,
+    stack: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Two ingestions of one tenant may load one table; a full refresh of one deletes the rows
+    of its batches only."""
+    from autoloader_ingest.batches import load_spec
+    from autoloader_metadata.refresh import Refreshes
+    from autoloader_model.ingestion import spec_columns, spec_of_columns
+    from autoloader_model.store import IngestionStore
+
+    from autoloader_spark.load import delete_batches
+
+    place.put({"a.csv": csv(ROWS[:2])})
+    first = new_ingestion(sessions, place, schema_ddl=DDL)
+    other_place = new_place("s3", stack, tmp_path)
+    other_place.put({"b.csv": csv(ROWS[2:])})
+    columns = {
+        **spec_columns(first.spec),
+        "name": "second",
+        "source_uri": other_place.uri,
+        "credential_ref": other_place.credential_ref,
+    }
+    with transaction(sessions) as session:
+        second = IngestionStore(session).create(first.tenant_id, spec_of_columns(**columns))
+    ingest(sessions, spark, first, place)
+    ingest(sessions, spark, second, other_place)
+    assert rows_of(spark, first) == ROWS
+
+    with sessions() as session:
+        batches = Refreshes(session).loaded_batches(first.id)
+    deleted = delete_batches(spark, load_spec(first), [str(b) for b in batches])
+
+    assert deleted == 2
+    assert rows_of(spark, first) == ROWS[2:]  # the second ingestion's row stays

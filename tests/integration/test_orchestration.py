@@ -456,3 +456,41 @@ def test_messy_files_fail_alone_at_once_and_a_later_file_loads_at_the_next_run(
     assert second.state_name == "Completed", (second.state_name, second.state.message)
     assert "1 files loaded (1 rows" in (second.state.message or "")
     assert table_ids(spark, ingestion) == [1, 2, 3, 5, 7]
+
+
+def test_a_run_on_a_table_its_tenant_may_no_longer_use_stops_before_it_reads(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    place: Place,
+    spark: SparkSession,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    """Tenant B's ingestion on tenant A's table, created while an admin shared it, then the
+    share taken back: B's next run fails with the reason, and A's table gets nothing."""
+    from autoloader_metadata.repositories import TenantRepository
+    from autoloader_metadata.tables import TableOwnership
+    from autoloader_model.store import destination_of
+    from autoloader_orchestration.scheduling import Orchestrator
+    from prefect.client.schemas.objects import StateType
+
+    owned = new_ingestion(sessions, place)  # tenant A's; it owns the table
+    table = destination_of(owned.spec)
+    place.put({"b.csv": csv_of(range(100, 103))})
+    with sessions.begin() as session:
+        other = TenantRepository(session).create(f"tenant-{uuid.uuid4().hex[:8]}")
+        TableOwnership(session).share(other.id, table, "admin")
+        spec = spec_of_columns(**{**spec_columns(owned.spec), "name": "intruder"})
+        intruder = IngestionStore(session).create(other.id, spec)
+    with sessions.begin() as session:
+        TableOwnership(session).unshare(other.id, table)
+    deploy(sessions, settings, intruder.id)
+    worker = start_worker()
+
+    current = ingestion_with(sessions, intruder.id)
+    run = prefect_call(lambda client: Orchestrator(client, settings).trigger(current))
+    done = wait_for(lambda: finished(run.id), 120, "the run", every=1, context=worker.tail)
+
+    assert done.state_type is StateType.FAILED, (done.state_type, done.state.message)
+    assert f"table {table} is not available to this tenant" in (done.state.message or "")
+    assert status_counts(sessions, intruder.id) == {}  # it did not even list the files
+    assert not spark.catalog.tableExists(str(table))  # A never ran; B stopped before Spark
