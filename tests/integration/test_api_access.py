@@ -181,6 +181,47 @@ def test_a_tenants_table_is_closed_to_other_tenants_until_an_admin_shares_it(
     assert owner.post(f"/api/v1/tenants/{owner_id}/tables", json=adopt).status_code == 403
 
 
+def test_a_tenants_admin_key_manages_its_own_keys_and_nothing_else(api: ApiProcess) -> None:
+    tenant_id, tenant_admin_key = api.tenant(scopes=("admin",))
+    other_id, _ = api.tenant(scopes=("write",))
+    tenant_admin = api.client(tenant_admin_key)
+    installation = api.client(api.admin_key)
+
+    made = tenant_admin.post(
+        "/api/v1/api-keys", json={"tenant_id": tenant_id, "name": "ci", "scopes": ["write"]}
+    )
+    assert made.status_code == 201, made.text
+    assert tenant_admin.delete(f"/api/v1/api-keys/{made.json()['id']}").status_code == 204
+    # Another tenant's keys: neither made nor revoked (nor shown to exist).
+    foreign = tenant_admin.post(
+        "/api/v1/api-keys", json={"tenant_id": other_id, "name": "x", "scopes": ["admin"]}
+    )
+    assert foreign.status_code == 422 and foreign.json()["detail"][0]["loc"] == [
+        "body",
+        "tenant_id",
+    ]
+    others = installation.post(
+        "/api/v1/api-keys", json={"tenant_id": other_id, "name": "theirs", "scopes": ["read"]}
+    )
+    assert tenant_admin.delete(f"/api/v1/api-keys/{others.json()['id']}").status_code == 404
+    # Tenants, credential grants and tables are the installation's.
+    for method, path, body in [
+        ("POST", "/api/v1/tenants", {"name": f"t-{uuid.uuid4().hex[:6]}"}),
+        ("GET", "/api/v1/tenants", None),
+        ("POST", f"/api/v1/tenants/{tenant_id}/credential-grants", {"credential_ref": "default"}),
+        ("GET", f"/api/v1/tenants/{tenant_id}/credential-grants", None),
+        (
+            "POST",
+            f"/api/v1/tenants/{tenant_id}/tables",
+            {"catalog": "lake", "namespace": "it_api", "table": "mine"},
+        ),
+    ]:
+        answer = tenant_admin.request(method, path, json=body)
+        assert answer.status_code == 403, f"{method} {path}: {answer.status_code} {answer.text}"
+        assert "installation admin" in answer.json()["detail"]
+    assert installation.get("/api/v1/tenants").status_code == 200
+
+
 def required_scope(method: str, path: str) -> str:
     if ADMIN_PATHS.match(path):
         return "admin"

@@ -27,6 +27,13 @@ class Principal:
     key_id: uuid.UUID
     key_name: str
     scopes: frozenset[ApiScope]
+    # A key of the installation's admin tenant (AUTOLOADER_ADMIN_TENANT): its admin scope spans
+    # tenants. Any other tenant's admin key manages that tenant's own keys only.
+    installation: bool = False
+
+    @property
+    def installation_admin(self) -> bool:
+        return self.installation and self.can(ApiScope.ADMIN)
 
     def can(self, scope: ApiScope) -> bool:
         return any(RANK[held] >= RANK[scope] for held in self.scopes)
@@ -65,12 +72,13 @@ class KeyCache:
 
 
 _LIVE_KEY = (
-    "SELECT id, tenant_id, name, secret_hash, scopes FROM api_keys"
-    " WHERE prefix = $1 AND revoked_at IS NULL"
+    "SELECT k.id, k.tenant_id, k.name, k.secret_hash, k.scopes, t.name AS tenant_name"
+    " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id"
+    " WHERE k.prefix = $1 AND k.revoked_at IS NULL"
 )
 
 
-async def _look_up(db: Database, plaintext: str) -> Principal | None:
+async def _look_up(db: Database, plaintext: str, admin_tenant: str) -> Principal | None:
     """The live key presented; a cache miss waits on PostgreSQL without holding up the
     process's other requests."""
     prefix = key_prefix(plaintext)
@@ -82,7 +90,8 @@ async def _look_up(db: Database, plaintext: str) -> Principal | None:
     if row is None or not secret_matches(row["secret_hash"], plaintext):
         return None
     scopes = frozenset(ApiScope(s) for s in row["scopes"])
-    return Principal(row["tenant_id"], row["id"], row["name"], scopes)
+    installation = row["tenant_name"] == admin_tenant
+    return Principal(row["tenant_id"], row["id"], row["name"], scopes, installation)
 
 
 def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
@@ -101,7 +110,9 @@ def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
         services = request.app.state.services
         found: Principal | None = services.keys.get(credentials.credentials)
         if found is None:
-            found = await _look_up(services.db, credentials.credentials)
+            found = await _look_up(
+                services.db, credentials.credentials, services.settings.admin_tenant
+            )
             if found is None:
                 raise HTTPException(
                     401,
@@ -119,3 +130,14 @@ def require(scope: ApiScope) -> Callable[..., Coroutine[Any, Any, Principal]]:
 Reader = Annotated[Principal, Depends(require(ApiScope.READ))]
 Writer = Annotated[Principal, Depends(require(ApiScope.WRITE))]
 Admin = Annotated[Principal, Depends(require(ApiScope.ADMIN))]
+
+
+async def _installation_admin(principal: Admin) -> Principal:
+    if not principal.installation_admin:
+        raise HTTPException(
+            403, "only an installation admin (a key of the admin tenant) may do this"
+        )
+    return principal
+
+
+InstallationAdmin = Annotated[Principal, Depends(_installation_admin)]

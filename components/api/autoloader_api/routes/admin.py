@@ -1,5 +1,6 @@
-"""/api/v1/tenants and /api/v1/api-keys: the operator's admin keys manage tenants, their keys,
-and the credentials each tenant's ingestions may use."""
+"""/api/v1/tenants and /api/v1/api-keys: the installation's admin keys (of the admin tenant)
+manage tenants, their keys, the credentials each tenant's ingestions may use and who may write
+to which table; a tenant's own admin key manages that tenant's keys, and nothing else."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autoloader_api.auth import Admin
+from autoloader_api.auth import Admin, InstallationAdmin
 from autoloader_api.errors import FieldError
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
 from autoloader_api.schemas import (
@@ -38,7 +39,9 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 
 
 @router.post("/tenants", status_code=201, responses=errors(409, 422))
-async def create_tenant(body: TenantCreate, principal: Admin, services: ServicesDep) -> TenantOut:
+async def create_tenant(
+    body: TenantCreate, principal: InstallationAdmin, services: ServicesDep
+) -> TenantOut:
     def create(session: Session) -> TenantOut:
         tenant = TenantRepository(session).create(body.name)
         return TenantOut.model_validate(tenant, from_attributes=True)
@@ -48,7 +51,7 @@ async def create_tenant(body: TenantCreate, principal: Admin, services: Services
 
 @router.get("/tenants", responses=errors(422))
 async def list_tenants(
-    principal: Admin, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
+    principal: InstallationAdmin, services: ServicesDep, limit: Limit = 50, offset: Offset = 0
 ) -> Page[TenantOut]:
     def read(session: Session) -> list[TenantOut]:
         rows = session.scalars(
@@ -65,6 +68,11 @@ async def create_api_key(
     body: ApiKeyCreate, principal: Admin, services: ServicesDep
 ) -> ApiKeyCreated:
     """A new key for a tenant. The key is in this answer only; Autoloader keeps its hash."""
+
+    if not principal.installation_admin and body.tenant_id != principal.tenant_id:
+        raise FieldError(
+            ["body", "tenant_id"], "a tenant's admin key makes keys of its tenant only"
+        )
 
     def create(session: Session) -> tuple[ApiKeyOut, str]:
         try:
@@ -84,7 +92,9 @@ async def create_api_key(
 async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: ServicesDep) -> Response:
     def revoke(session: Session) -> str:
         key = session.get(ApiKey, key_id)
-        if key is None:
+        if key is None or not (
+            principal.installation_admin or key.tenant_id == principal.tenant_id
+        ):
             raise NotFound(f"API key {key_id} does not exist")
         key.revoked_at = key.revoked_at or datetime.now(UTC)
         return key.secret_hash
@@ -97,7 +107,7 @@ async def revoke_api_key(key_id: uuid.UUID, principal: Admin, services: Services
 
 @router.get("/tenants/{tenant_id}/credential-grants", responses=errors(404, 422))
 async def list_credential_grants(
-    tenant_id: uuid.UUID, principal: Admin, services: ServicesDep
+    tenant_id: uuid.UUID, principal: InstallationAdmin, services: ServicesDep
 ) -> Page[CredentialGrantOut]:
     def read(session: Session) -> list[CredentialGrantOut]:
         grants = CredentialGrants(session).of(tenant_id)
@@ -110,7 +120,10 @@ async def list_credential_grants(
 
 @router.post("/tenants/{tenant_id}/credential-grants", status_code=201, responses=errors(404, 422))
 async def grant_credential(
-    tenant_id: uuid.UUID, body: CredentialGrantCreate, principal: Admin, services: ServicesDep
+    tenant_id: uuid.UUID,
+    body: CredentialGrantCreate,
+    principal: InstallationAdmin,
+    services: ServicesDep,
 ) -> CredentialGrantOut:
     """Lets the tenant's ingestions use a credential reference (idempotent)."""
 
@@ -127,7 +140,7 @@ async def grant_credential(
 async def revoke_credential(
     tenant_id: uuid.UUID,
     credential_ref: Annotated[CredentialRef, Query()],
-    principal: Admin,
+    principal: InstallationAdmin,
     services: ServicesDep,
 ) -> Response:
     """Takes a grant back: ingestions that name the credential can no longer be created,
@@ -138,7 +151,7 @@ async def revoke_credential(
 
 @router.post("/tenants/{tenant_id}/tables", status_code=201, responses=errors(404, 422))
 async def adopt_table(
-    tenant_id: uuid.UUID, body: TableBody, principal: Admin, services: ServicesDep
+    tenant_id: uuid.UUID, body: TableBody, principal: InstallationAdmin, services: ServicesDep
 ) -> TableOwnerOut:
     """Makes the tenant a table's owner: a table that exists but that no ingestion named yet,
     or another tenant's (its ingestions then stop at their next run, with the reason)."""
@@ -153,7 +166,7 @@ async def adopt_table(
 
 @router.post("/tenants/{tenant_id}/table-shares", status_code=201, responses=errors(404, 422))
 async def share_table(
-    tenant_id: uuid.UUID, body: TableBody, principal: Admin, services: ServicesDep
+    tenant_id: uuid.UUID, body: TableBody, principal: InstallationAdmin, services: ServicesDep
 ) -> TableShareOut:
     """Lets the tenant's ingestions write to (and preview) a table another tenant owns
     (idempotent); a full refresh of one of them deletes only that ingestion's rows."""
@@ -175,7 +188,7 @@ async def unshare_table(
     catalog: Annotated[str, Query(max_length=128)],
     namespace: Annotated[str, Query(max_length=256)],
     table: Annotated[str, Query(max_length=128)],
-    principal: Admin,
+    principal: InstallationAdmin,
     services: ServicesDep,
 ) -> Response:
     name = TableName.of(catalog, namespace, table)
