@@ -58,7 +58,7 @@ def new_ingestion(sessions: sessionmaker[Session], uri: str, mode: ListingMode) 
                 format=FileFormat.JSON,
                 destination_catalog="lake",
                 destination_namespace="bench",
-                destination_table="events",
+                destination_table=f"events_{uuid.uuid4().hex[:8]}",
                 listing_mode=mode,
                 full_listing_every=1000,
             ),

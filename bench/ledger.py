@@ -83,7 +83,7 @@ def seed(engine: Engine, existing: int) -> uuid.UUID:
                 format=FileFormat.PARQUET,
                 destination_catalog="lake",
                 destination_namespace="bench",
-                destination_table="events",
+                destination_table=f"events_{uuid.uuid4().hex[:8]}",
             ),
         )
         driver: Any = session.connection().connection.driver_connection

@@ -10,7 +10,7 @@ from autoloader_discovery.discover import discover
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileFormat
 from autoloader_metadata.ledger import FileLedger
-from autoloader_model.ingestion import Ingestion
+from autoloader_model.ingestion import Ingestion, spec_of_columns
 from autoloader_model.store import IngestionStore
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place
@@ -20,7 +20,13 @@ LATER = datetime.now(UTC) + timedelta(hours=1)
 NAMESPACE = "it_loading"
 
 
-def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) -> Ingestion:
+def new_ingestion(
+    sessions: sessionmaker[Session],
+    place: Place,
+    tenant_id: uuid.UUID | None = None,
+    **fields: Any,
+) -> Ingestion:
+    """An ingestion of a new tenant, or of `tenant_id` (a table has one owning tenant)."""
     table = f"t_{uuid.uuid4().hex[:10]}"
     values = {
         "source_uri": place.uri,
@@ -31,7 +37,12 @@ def new_ingestion(sessions: sessionmaker[Session], place: Place, **fields: Any) 
         "destination_table": table,
         **fields,
     }
-    ingestion_id = create_ingestion(sessions, **values)
+    if tenant_id is None:
+        ingestion_id = create_ingestion(sessions, **values)
+    else:
+        with transaction(sessions) as session:
+            spec = spec_of_columns(name=f"i-{uuid.uuid4().hex[:8]}", **values)
+            ingestion_id = IngestionStore(session).create(tenant_id, spec).id
     with sessions() as session:
         ingestion = IngestionStore(session).find(ingestion_id)
     assert ingestion is not None

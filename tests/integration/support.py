@@ -64,7 +64,8 @@ def create_ingestion(sessions: Any, **fields: Any) -> Any:
         "format": FileFormat.CSV,
         "destination_catalog": "lake",
         "destination_namespace": "sales",
-        "destination_table": "orders",
+        # A table of its own: each call makes a new tenant, and a table has one owner.
+        "destination_table": f"orders_{uuid.uuid4().hex[:10]}",
         **fields,
     }
     with transaction(sessions) as session:

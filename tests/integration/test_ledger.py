@@ -59,7 +59,7 @@ def orders_spec() -> IngestionSpec:
         format=FileFormat.CSV,
         destination_catalog="lake",
         destination_namespace="sales",
-        destination_table="orders",
+        destination_table=f"orders_{uuid.uuid4().hex[:8]}",  # a table has one owner
     )
 
 

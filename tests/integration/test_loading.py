@@ -301,7 +301,11 @@ def test_a_preview_of_ten_files_shows_schema_diff_and_rows_and_writes_nothing(
         f"{place.root}/seed",
     )
     seeded = new_ingestion(
-        sessions, seed, format=FileFormat.JSON, destination_table=loaded.spec.destination.table
+        sessions,
+        seed,
+        loaded.tenant_id,
+        format=FileFormat.JSON,
+        destination_table=loaded.spec.destination.table,
     )
     ingest(sessions, spark, seeded, seed)  # the table exists with columns id and name
 
@@ -487,8 +491,6 @@ def test_a_full_refresh_deletes_only_its_own_ingestions_rows_in_a_shared_table(
     of its batches only."""
     from autoloader_ingest.batches import load_spec
     from autoloader_metadata.refresh import Refreshes
-    from autoloader_model.ingestion import spec_columns, spec_of_columns
-    from autoloader_model.store import IngestionStore
 
     from autoloader_spark.load import delete_batches
 
@@ -496,14 +498,13 @@ def test_a_full_refresh_deletes_only_its_own_ingestions_rows_in_a_shared_table(
     first = new_ingestion(sessions, place, schema_ddl=DDL)
     other_place = new_place("s3", stack, tmp_path)
     other_place.put({"b.csv": csv(ROWS[2:])})
-    columns = {
-        **spec_columns(first.spec),
-        "name": "second",
-        "source_uri": other_place.uri,
-        "credential_ref": other_place.credential_ref,
-    }
-    with transaction(sessions) as session:
-        second = IngestionStore(session).create(first.tenant_id, spec_of_columns(**columns))
+    second = new_ingestion(
+        sessions,
+        other_place,
+        first.tenant_id,
+        schema_ddl=DDL,
+        destination_table=first.spec.destination.table,
+    )
     ingest(sessions, spark, first, place)
     ingest(sessions, spark, second, other_place)
     assert rows_of(spark, first) == ROWS

@@ -12,7 +12,9 @@ from autoloader_metadata.errors import NotFound
 from autoloader_metadata.models import ApiKey, Tenant
 from autoloader_metadata.repositories import ApiKeyRepository, CredentialGrants, TenantRepository
 from autoloader_metadata.tables import TableName, TableOwnership
+from autoloader_model import validation
 from fastapi import APIRouter, Query, Response
+from pydantic import AfterValidator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -185,9 +187,9 @@ async def share_table(
 @router.delete("/tenants/{tenant_id}/table-shares", status_code=204, responses=errors(404, 422))
 async def unshare_table(
     tenant_id: uuid.UUID,
-    catalog: Annotated[str, Query(max_length=128)],
-    namespace: Annotated[str, Query(max_length=256)],
-    table: Annotated[str, Query(max_length=128)],
+    catalog: Annotated[str, Query(max_length=128), AfterValidator(validation.identifier)],
+    namespace: Annotated[str, Query(max_length=256), AfterValidator(validation.namespace)],
+    table: Annotated[str, Query(max_length=128), AfterValidator(validation.identifier)],
     principal: InstallationAdmin,
     services: ServicesDep,
 ) -> Response:
