@@ -17,7 +17,7 @@ from typing import Any
 from autoloader_storage.credentials import Connection
 from autoloader_storage.errors import SourceNotFound
 from autoloader_storage.filesystems import filesystem
-from autoloader_storage.globs import glob_to_regex, literal_prefix
+from autoloader_storage.globs import compile_glob, literal_prefix
 from autoloader_storage.retry import call_with_retries
 from autoloader_storage.uri import SourceURI, StoreKind
 
@@ -67,7 +67,7 @@ def list_objects(
     base_prefix = f"{base}/" if base else ""
     if source.kind is StoreKind.LOCAL:
         base_prefix = source.prefix.rstrip("/") + "/"
-    pattern = glob_to_regex(rules.pattern) if rules.pattern else None
+    pattern = compile_glob(rules.pattern) if rules.pattern else None
     list_prefix = base_prefix + (literal_prefix(rules.pattern) if rules.pattern else "")
     pages = _PAGERS[source.kind](source, connection, list_prefix, start_after, page_size)
     newest = now - rules.min_age
