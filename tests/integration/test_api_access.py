@@ -222,6 +222,50 @@ def test_a_tenants_admin_key_manages_its_own_keys_and_nothing_else(api: ApiProce
     assert installation.get("/api/v1/tenants").status_code == 200
 
 
+def test_a_tenant_past_its_limits_gets_429_and_other_tenants_do_not(
+    stack: dict[str, str], place: Place, tmp_path: Path
+) -> None:
+    env = api_environment(
+        stack,
+        "it_api_limits",
+        AUTOLOADER_TENANT_MAX_INGESTIONS="2",
+        AUTOLOADER_TENANT_MAX_RUNS_IN_FLIGHT="2",
+        AUTOLOADER_TENANT_MAX_PREVIEWS_IN_FLIGHT="1",
+        AUTOLOADER_PREVIEW_WAIT_SECONDS="0",
+        AUTOLOADER_SPARK_REMOTE="sc://127.0.0.1:9",
+    )
+    limited = ApiProcess(env, tmp_path / "api.log")  # no worker: runs stay scheduled
+    try:
+        _, key = limited.tenant(scopes=("write",))
+        _, other_key = limited.tenant(scopes=("write",))
+        client, other = limited.client(key), limited.client(other_key)
+        ids = []
+        for n in range(2):
+            created = client.post("/api/v1/ingestions", json=ingestion_body(place, f"lim_{n}"))
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+        third = client.post("/api/v1/ingestions", json=ingestion_body(place, "lim_2"))
+        assert third.status_code == 429, third.text
+        assert "AUTOLOADER_TENANT_MAX_INGESTIONS" in third.json()["detail"]
+
+        for ingestion_id in ids:
+            assert client.post(f"/api/v1/ingestions/{ingestion_id}/run").status_code == 202
+        storm = client.post(f"/api/v1/ingestions/{ids[0]}/run")
+        assert storm.status_code == 429, storm.text
+        assert "2 runs in flight" in storm.json()["detail"]
+
+        body = ingestion_body(place, "lim_preview")
+        preview = {k: body[k] for k in ("source", "format", "destination")}
+        assert other.post("/api/v1/ingestions/preview", json=preview).status_code == 202
+        again = other.post("/api/v1/ingestions/preview", json=preview)
+        assert again.status_code == 429, again.text
+        # The first tenant's limits are its own: the other tenant created and runs freely.
+        mine = other.post("/api/v1/ingestions", json=ingestion_body(place, "lim_other"))
+        assert mine.status_code == 201, mine.text
+    finally:
+        limited.stop()
+
+
 def required_scope(method: str, path: str) -> str:
     if ADMIN_PATHS.match(path):
         return "admin"

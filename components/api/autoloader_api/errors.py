@@ -14,6 +14,7 @@ from autoloader_metadata.errors import (
     Conflict,
     DatabaseUnavailable,
     Invalid,
+    LimitReached,
     NotFound,
     StaleVersion,
 )
@@ -86,6 +87,7 @@ def install(app: FastAPI) -> None:
         (StaleVersion, 412),
         (Invalid, 422),
         (PreviewFailed, 422),
+        (LimitReached, 429),
     ]
     for kind, status in statuses:
 

@@ -33,6 +33,7 @@ from prefect.client.schemas.objects import FlowRun
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from autoloader_api import quotas
 from autoloader_api.auth import Principal
 from autoloader_api.errors import TABLE_LOC, FieldError, OrchestratorUnavailable
 from autoloader_api.services import Services
@@ -110,9 +111,13 @@ class IngestionOps:
         await self.check_installation(spec)
         await self._prefect_answers()
         tenant, actor = self.principal.tenant_id, self.principal.actor
-        record = await self.services.db.write(
-            lambda s: IngestionStore(s).create(tenant, spec, actor)
-        )
+        limit = self.services.settings.tenant_max_ingestions
+
+        def create(session: Session) -> Ingestion:
+            quotas.check_ingestions(session, tenant, limit)
+            return IngestionStore(session).create(tenant, spec, actor)
+
+        record = await self.services.db.write(create)
         try:
             return await self.deploy(record)
         except OrchestratorUnavailable as error:
@@ -149,6 +154,7 @@ class IngestionOps:
         record = await self.get(ingestion_id)
         if record.status is IngestionStatus.PAUSED:
             raise Conflict(f"ingestion {ingestion_id} is paused; resume it to run it")
+        await quotas.check_runs(self.services, self.principal.tenant_id)
         if record.deployment_id is None:  # its deployment was never written: write it now
             await self.services.ensure_work_pool()
             record = await self.deploy(record)

@@ -48,6 +48,18 @@ class Settings(BaseSettings):
         description="Retries of a failed flow task (a cluster or store error; never a file's "
         "malformed, schema_mismatch, unsupported or too_large failure).",
     )
+    tenant_max_ingestions: int = Field(
+        default=1000, ge=1, description="Live ingestions one tenant may have (429 past it)."
+    )
+    tenant_max_runs_in_flight: int = Field(
+        default=20,
+        ge=1,
+        description="A tenant's runs pending, running or triggered and not started, previews "
+        "included; a trigger or retry past it answers 429.",
+    )
+    tenant_max_previews_in_flight: int = Field(
+        default=3, ge=1, description="A tenant's previews not finished; 429 past it."
+    )
     max_file_attempts: int = Field(
         default=3,
         ge=1,

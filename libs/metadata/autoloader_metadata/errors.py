@@ -27,3 +27,7 @@ class SchemaOutOfDate(DomainError):
 
 class StaleVersion(DomainError):
     """A change was made against a version of a row that is no longer its current one."""
+
+
+class LimitReached(DomainError):
+    """A tenant is at one of the installation's limits (ingestions, runs or previews)."""

@@ -21,6 +21,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     FlowRunFilterState,
     FlowRunFilterStateType,
+    FlowRunFilterTags,
     LogFilter,
     LogFilterFlowRunId,
 )
@@ -96,6 +97,28 @@ class Runs:
             idempotency_key=idempotency_key or f"retry-of-{run_id}",
             tags=[f"trigger:{RunKind.RETRY.value}", f"retry-of:{run_id}"],
         )
+
+    async def in_flight(self, tags: list[str], started_by: list[str]) -> int:
+        """Runs carrying every tag that are pending or running, and those a caller scheduled
+        (one of `started_by`'s trigger tags) that have not started: a cron's runs made ahead
+        of time are not in flight."""
+        active = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+        count = await self.client.count_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=tags),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=active)),
+            )
+        )
+        for trigger in started_by:
+            count += await self.client.count_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    tags=FlowRunFilterTags(all_=[*tags, trigger]),
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+                    ),
+                )
+            )
+        return count
 
     async def cancel(self, run_id: uuid.UUID) -> FlowRun:
         """A run not yet started is cancelled at once; a running one is asked to stop (its

@@ -27,6 +27,7 @@ _ERRORS = {
     409: "Conflicts with the current state, or another change is in progress",
     412: "If-Match named a version that is no longer the current one",
     422: "A field is not valid",
+    429: "The tenant is at one of the installation's limits (ingestions, runs or previews in flight)",
     503: "Prefect or the database is unavailable or too slow (see the detail; Retry-After)",
 }
 

@@ -73,7 +73,7 @@ def answer(record: Ingestion, status_code: int = 200, location: bool = False) ->
     return json_text(record.document_json(), status_code, headers)
 
 
-@router.post("", status_code=201, response_model=IngestionOut, responses=errors(409, 422, 503))
+@router.post("", status_code=201, response_model=IngestionOut, responses=errors(409, 422, 429, 503))
 async def create_ingestion(
     body: IngestionSpec, principal: Writer, services: ServicesDep
 ) -> Response:
@@ -211,7 +211,7 @@ async def delete_ingestion(
     return Response(status_code=204)
 
 
-@router.post("/{ingestion_id}/run", status_code=202, responses=errors(409, 503))
+@router.post("/{ingestion_id}/run", status_code=202, responses=errors(409, 429, 503))
 async def run_ingestion(
     ingestion_id: uuid.UUID,
     principal: Writer,

@@ -15,6 +15,7 @@ from autoloader_orchestration.runs import RunNotFound, Runs
 from fastapi import APIRouter, Response
 from prefect.client.schemas.objects import FlowRun
 
+from autoloader_api import quotas
 from autoloader_api.auth import Principal, Reader, Writer
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import ServicesDep, errors
@@ -30,7 +31,7 @@ from autoloader_api.services import Services
 router = APIRouter(prefix="/api/v1", tags=["previews"])
 
 
-@router.post("/ingestions/preview", responses=errors(422, 503), status_code=200)
+@router.post("/ingestions/preview", responses=errors(422, 429, 503), status_code=200)
 async def preview_spec(
     body: PreviewSpec, principal: Writer, services: ServicesDep, response: Response
 ) -> PreviewOut:
@@ -47,7 +48,7 @@ async def preview_spec(
     return await _start(services, principal, response, body.max_files, body.limit, spec=spec)
 
 
-@router.post("/ingestions/{ingestion_id}/preview", responses=errors(422, 503))
+@router.post("/ingestions/{ingestion_id}/preview", responses=errors(422, 429, 503))
 async def preview_ingestion(
     ingestion_id: uuid.UUID,
     body: PreviewOptions,
@@ -85,6 +86,7 @@ async def _start(
     spec: IngestionSpec | None = None,
 ) -> PreviewOut:
     """Starts the preview run (tagged with the tenant) and answers with its result or 202."""
+    await quotas.check_previews(services, principal.tenant_id)
     await services.ensure_work_pool()
     async with services.prefect_call():
         run = await services.previews.start(

@@ -18,6 +18,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 
+from autoloader_api import quotas
 from autoloader_api.auth import Reader, Writer
 from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors
@@ -87,13 +88,14 @@ async def get_run_logs(
     return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=None))
 
 
-@router.post("/runs/{run_id}/retry", status_code=202, responses=errors(409, 503))
+@router.post("/runs/{run_id}/retry", status_code=202, responses=errors(409, 429, 503))
 async def retry_run(run_id: uuid.UUID, principal: Writer, services: ServicesDep) -> RunAccepted:
     """A new run of the same ingestion, on the priority queue: it loads what the old one did
     not. Retrying the same run twice is one retry; a paused ingestion is not run."""
     _, ingestion = await read_owned_run(services, principal.tenant_id, run_id)
     if ingestion.status is IngestionStatus.PAUSED:
         raise Conflict(f"ingestion {ingestion.id} is paused; resume it to retry its runs")
+    await quotas.check_runs(services, principal.tenant_id)
     async with services.prefect_call():
         run = await services.orchestrator.retry(run_id, ingestion.spec.work_queue)
     return RunAccepted(
