@@ -21,19 +21,24 @@ from autoloader_flows.secrets import scrub_logs, scrubbed_errors
 scrub_logs()
 
 
-def ingestion_of(ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None) -> Ingestion:
-    if ingestion_id is not None:
-        from autoloader_flows.steps import ensure_credential_granted, ensure_table_available
-        from autoloader_flows.steps import ingestion_of as saved
+def ingestion_of(
+    ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None, tenant_id: uuid.UUID | None
+) -> Ingestion:
+    """The ingestion to preview, checked here as the API checked it: a run's parameters are
+    not trusted (anyone who reaches Prefect can start this flow). The source's reach rules are
+    applied by the preview itself."""
+    from autoloader_flows.steps import ensure_credential_granted, ensure_table_available
+    from autoloader_flows.steps import ingestion_of as saved
 
+    if ingestion_id is not None:
         ingestion = saved(ingestion_id)
-        ensure_credential_granted(ingestion)  # an unsaved spec's was checked by the API
-        ensure_table_available(ingestion)
-        return ingestion
-    if not spec:
-        raise ValueError("a preview needs an ingestion id or a spec")
-    # Validated again here, as the API did: a run's parameters are not trusted.
-    return Ingestion.draft(IngestionSpec.model_validate(spec))  # nothing is stored
+    elif not spec or tenant_id is None:
+        raise ValueError("a preview needs an ingestion id, or a spec and the tenant asking")
+    else:
+        ingestion = Ingestion.draft(IngestionSpec.model_validate(spec), tenant_id)
+    ensure_credential_granted(ingestion)
+    ensure_table_available(ingestion)
+    return ingestion
 
 
 @flow(name=PREVIEW_FLOW, persist_result=False, log_prints=False)
@@ -42,20 +47,25 @@ def preview_ingestion(
     spec: dict[str, Any] | None = None,
     max_files: int = 10,
     limit: int = 20,
+    tenant_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     with scrubbed_errors():
-        return _preview(ingestion_id, spec, max_files, limit)
+        return _preview(ingestion_id, spec, max_files, limit, tenant_id)
 
 
 def _preview(
-    ingestion_id: uuid.UUID | None, spec: dict[str, Any] | None, max_files: int, limit: int
+    ingestion_id: uuid.UUID | None,
+    spec: dict[str, Any] | None,
+    max_files: int,
+    limit: int,
+    tenant_id: uuid.UUID | None,
 ) -> dict[str, Any]:
     from autoloader_ingest.preview import preview_ingestion as preview
 
     from autoloader_spark.session import close_all, connect
     from autoloader_storage.reach import ReachPolicy
 
-    ingestion = ingestion_of(ingestion_id, spec)
+    ingestion = ingestion_of(ingestion_id, spec, tenant_id)
     spark = connect(settings().spark_remote_of(ingestion.spec.cluster))
     try:
         found = preview(

@@ -125,13 +125,13 @@ class Ingestion(BaseModel):
     # -- to and from the stored row -----------------------------------------------------------
 
     @classmethod
-    def draft(cls, spec: IngestionSpec) -> Ingestion:
-        """An ingestion that is not stored (a preview of a spec): no id, tenant or version."""
+    def draft(cls, spec: IngestionSpec, tenant_id: uuid.UUID | None = None) -> Ingestion:
+        """An ingestion that is not stored (a preview of a spec): no id or version."""
         now = datetime.now(UTC)
         nil = uuid.UUID(int=0)
         return cls(
             id=nil,
-            tenant_id=nil,
+            tenant_id=tenant_id or nil,
             status=IngestionStatus.ACTIVE,
             version=0,
             spec=spec,

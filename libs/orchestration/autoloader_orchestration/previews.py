@@ -59,6 +59,7 @@ class Previews:
         max_files: int = 10,
         limit: int = 20,
         tags: list[str] | None = None,
+        tenant_id: uuid.UUID | None = None,
     ) -> FlowRun:
         """A preview run of a saved ingestion or of an unsaved spec (which holds a credential
         reference, never a secret)."""
@@ -67,6 +68,7 @@ class Previews:
             parameters["ingestion_id"] = str(ingestion_id)
         elif spec is not None:
             parameters["spec"] = spec.model_dump(mode="json")  # the flow validates it again
+            parameters["tenant_id"] = str(tenant_id)  # and checks this tenant's grants, table
         return await self.client.create_flow_run_from_deployment(
             await self.deployment_id(),
             parameters=parameters,

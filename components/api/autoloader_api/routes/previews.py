@@ -95,6 +95,7 @@ async def _start(
             max_files=max_files,
             limit=limit,
             tags=[tenant_tag(principal.tenant_id)],
+            tenant_id=principal.tenant_id,
         )
     return await _answer(services, run, response)
 
