@@ -23,7 +23,9 @@ from chart_render import (
 
 KUBERNETES_VERSION = "1.30"
 OPERATOR_KINDS = {"ServiceMonitor", "PodMonitor", "PrometheusRule"}  # Prometheus Operator CRDs
-SECRET_NAMES = re.compile(r"(PASSWORD|SECRET|TOKEN|API_KEY|DATABASE_URL|CLUSTERS|ACCESS_KEY)")
+SECRET_NAMES = re.compile(
+    r"(PASSWORD|SECRET|TOKEN|API_KEY|DATABASE_URL|CLUSTERS|ACCESS_KEY|AUTH_STRING)"
+)
 
 
 def pods_of(manifests: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -146,6 +148,62 @@ def test_no_secret_value_is_inlined(value_set: str) -> None:
         for key, value in config.get("data", {}).items():
             assert not SECRET_NAMES.search(key), f"ConfigMap key {key}"
             assert not re.search(r"://[^/\s]*:[^/\s]*@", value), f"ConfigMap {key}"
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_prefects_api_auth_reaches_every_component_from_one_secret(value_set: str) -> None:
+    manifests = render(value_set)
+    reference = {"secretKeyRef": {"name": "prefect-auth", "key": "auth-string"}}
+    servers = [m for m in manifests if m["metadata"]["name"] == "rel-prefect"]
+    for server in (m for m in servers if m["kind"] == "Deployment"):  # not with an external one
+        env = containers_of(server)[0]["env"]
+        assert {"name": "PREFECT_SERVER_API_AUTH_STRING", "valueFrom": reference} in env
+    clients = [
+        (where, container)
+        for where, workload in pods_of(manifests)
+        for container in containers_of(workload)
+        if any(v["name"] == "PREFECT_API_URL" for v in container.get("env", []))
+        or where.startswith(("Deployment/rel-api", "Deployment/rel-worker", "Job/rel-reconcile"))
+    ]
+    assert any(w.startswith("Deployment/rel-api") for w, _ in clients)
+    assert any(w.startswith("Deployment/rel-worker") for w, _ in clients)
+    for where, container in clients:
+        assert {"name": "PREFECT_API_AUTH_STRING", "valueFrom": reference} in container[
+            "env"
+        ], where
+    off = render(value_set, "prefect.auth.enabled=false")
+    assert "AUTH_STRING" not in json.dumps(off)
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_network_policies_close_prefect_and_the_metrics_to_other_pods(value_set: str) -> None:
+    manifests = render(value_set)
+    external = not [m for m in manifests if m["metadata"]["name"] == "rel-prefect"]
+    if external:  # an external Prefect's network is the operator's; the metrics stay closed
+        value_set, manifests = "default", render("default")
+    prefect = by_name(manifests, "NetworkPolicy", "rel-prefect")
+    assert prefect["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == (
+        "prefect-server"
+    )
+    [rule] = prefect["spec"]["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "rel"}}},
+        {"podSelector": {"matchLabels": {"autoloader.io/run": "true"}}},
+    ]
+    metrics = by_name(manifests, "NetworkPolicy", "rel-worker-metrics")
+    assert [p["port"] for p in metrics["spec"]["ingress"][0]["ports"]] == [9090]
+    scraper = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    opened = render(
+        value_set,
+        "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring",
+    )
+    assert (
+        scraper
+        in by_name(opened, "NetworkPolicy", "rel-worker-metrics")["spec"]["ingress"][0]["from"]
+    )
+    assert not [
+        m for m in render(value_set, "networkPolicy.enabled=false") if m["kind"] == "NetworkPolicy"
+    ]
 
 
 def test_a_secret_cannot_be_slipped_in_through_settings() -> None:

@@ -53,6 +53,7 @@ envFrom:
   {{- end }}
 env:
   {{- include "autoloader.databaseEnv" . | nindent 2 }}
+  {{- include "autoloader.prefectAuthEnv" (dict "Values" .Values "name" "PREFECT_API_AUTH_STRING") | nindent 2 }}
   {{- if .Values.spark.clustersSecret }}
   - name: AUTOLOADER_SPARK_CLUSTERS
     valueFrom:
@@ -84,4 +85,17 @@ imagePullSecrets:
   {{- range .Values.imagePullSecrets }}
   - name: {{ . }}
   {{- end }}
+{{- end -}}
+
+
+{{- /* Prefect's basic auth from its Secret: PREFECT_API_AUTH_STRING for clients,
+PREFECT_SERVER_API_AUTH_STRING for the server. Renders nothing when auth is off. */ -}}
+{{- define "autoloader.prefectAuthEnv" -}}
+{{- if .Values.prefect.auth.enabled }}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.prefect.auth.existingSecret }}
+      key: {{ .Values.prefect.auth.key }}
+{{- end }}
 {{- end -}}

@@ -17,6 +17,7 @@ from prefect_kubernetes.worker import KubernetesWorker
 from autoloader_core.settings import Settings
 
 CREDENTIALS_DIR = "/etc/autoloader/credentials"  # where the chart mounts the files Secret too
+RUN_POD_LABEL = "autoloader.io/run"
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,14 @@ class JobPod:
     env_secrets: tuple[str, ...] = ()  # Secrets whose keys become environment variables
     database_secret: tuple[str, str] | None = None  # (Secret, key) of AUTOLOADER_DATABASE_URL
     files_secret: str | None = None  # mounted at CREDENTIALS_DIR, for `file:` credentials
+    prefect_auth_secret: tuple[str, str] | None = None  # (Secret, key) of PREFECT_API_AUTH_STRING
 
     @classmethod
     def from_environment(cls) -> JobPod:
         """From the AUTOLOADER_WORKER_IMAGE and AUTOLOADER_JOB_* settings, read afresh."""
         settings = Settings()
         name, _, key = settings.job_database_secret.partition("/")
+        auth, _, auth_key = settings.job_prefect_auth_secret.partition("/")
         return cls(
             image=settings.worker_image,
             namespace=settings.job_namespace,
@@ -44,6 +47,7 @@ class JobPod:
             env_secrets=tuple(s for s in settings.job_env_secrets.split(",") if s),
             database_secret=(name, key or "url") if name else None,
             files_secret=settings.job_files_secret or None,
+            prefect_auth_secret=(auth, auth_key or "auth-string") if auth else None,
         )
 
 
@@ -72,12 +76,24 @@ def job_template(pod: JobPod | None = None) -> dict[str, Any]:
     container["envFrom"] = [{"configMapRef": {"name": pod.config_map}}] + [
         {"secretRef": {"name": secret}} for secret in pod.env_secrets
     ]
-    if pod.database_secret:
-        # A list in place of the `{{ env }}` placeholder: prefect-kubernetes puts Prefect's own
-        # variables (API URL, flow run id) before it.
-        secret, key = pod.database_secret
-        reference = {"secretKeyRef": {"name": secret, "key": key}}
-        container["env"] = [{"name": "AUTOLOADER_DATABASE_URL", "valueFrom": reference}]
+    # A list in place of the `{{ env }}` placeholder: prefect-kubernetes puts Prefect's own
+    # variables (API URL, flow run id) before it. Secrets by reference, never as values.
+    env = [
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+        for name, reference in (
+            ("AUTOLOADER_DATABASE_URL", pod.database_secret),
+            ("PREFECT_API_AUTH_STRING", pod.prefect_auth_secret),
+        )
+        if reference is not None
+        for secret, key in [reference]
+    ]
+    if env:
+        container["env"] = env
+    # The chart's NetworkPolicy lets pods with this label (and the release's own) reach Prefect.
+    metadata = template["job_configuration"]["job_manifest"]["spec"]["template"].setdefault(
+        "metadata", {}
+    )
+    metadata.setdefault("labels", {})[RUN_POD_LABEL] = "true"
     if pod.files_secret:
         spec["volumes"] = [{"name": "credentials", "secret": {"secretName": pod.files_secret}}]
         container["volumeMounts"] = [

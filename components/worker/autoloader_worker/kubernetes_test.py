@@ -46,12 +46,25 @@ def test_the_chart_names_the_pod_parts_by_environment(monkeypatch: Any) -> None:
     monkeypatch.setenv("AUTOLOADER_JOB_ENV_SECRETS", "aws,azure")
     monkeypatch.setenv("AUTOLOADER_JOB_DATABASE_SECRET", "db-secret/dsn")
     monkeypatch.setenv("AUTOLOADER_JOB_FILES_SECRET", "gcs-keys")
+    monkeypatch.setenv("AUTOLOADER_JOB_PREFECT_AUTH_SECRET", "prefect-auth")
     pod = JobPod.from_environment()
     assert pod.image == "registry.example/autoloader/worker:1.2.3"
     assert pod.namespace == "data" and pod.config_map == "rel-autoloader"
     assert pod.env_secrets == ("aws", "azure")
     assert pod.database_secret == ("db-secret", "dsn")
     assert pod.files_secret == "gcs-keys"
+    assert pod.prefect_auth_secret == ("prefect-auth", "auth-string")
+
+
+def test_run_pods_get_prefects_auth_by_reference_and_the_label_the_network_policy_admits() -> None:
+    template = job_template(JobPod(database_secret=("db", "url"), prefect_auth_secret=("pa", "s")))
+    pod = template["job_configuration"]["job_manifest"]["spec"]["template"]
+    assert pod["metadata"]["labels"]["autoloader.io/run"] == "true"
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["PREFECT_API_AUTH_STRING"]["valueFrom"] == {
+        "secretKeyRef": {"name": "pa", "key": "s"}
+    }
+    assert "value" not in env["PREFECT_API_AUTH_STRING"]
 
 
 def test_a_files_secret_is_mounted_where_the_workers_have_it() -> None:

@@ -216,6 +216,11 @@ class Settings(BaseSettings):
         default="",
         description="`secret/key` of the run pods' AUTOLOADER_DATABASE_URL (key defaults to url).",
     )
+    job_prefect_auth_secret: str = Field(
+        default="",
+        description="`secret/key` of the run pods' PREFECT_API_AUTH_STRING (Prefect's basic "
+        "auth), when the Prefect server requires it.",
+    )
     job_files_secret: str = Field(
         default="",
         description="A Secret mounted in the run pods at /etc/autoloader/credentials, for "
