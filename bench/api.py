@@ -108,6 +108,8 @@ def start_api(
         "AUTOLOADER_DATABASE_URL": database,
         "AUTOLOADER_WORK_POOL": f"bench-api-{uuid.uuid4().hex[:6]}",
         "PREFECT_API_URL": stack["PREFECT_API_URL"],
+        # One tenant holds every stored ingestion of the benchmark: above the default limit.
+        "AUTOLOADER_TENANT_MAX_INGESTIONS": "1000000",
     }
     process = subprocess.Popen(
         [
