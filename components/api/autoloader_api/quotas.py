@@ -35,24 +35,39 @@ def check_ingestions(session: Session, tenant_id: uuid.UUID, limit: int) -> None
 
 
 async def check_runs(services: Services, tenant_id: uuid.UUID) -> None:
-    limit = services.settings.tenant_max_runs_in_flight
-    async with services.prefect_call():
-        runs = Runs(services.orchestrator.client)
-        flying = await runs.in_flight([tenant_tag(tenant_id)], [*CALLER_TRIGGERS, PREVIEW_TAG])
-    if flying >= limit:
-        raise LimitReached(
-            f"this tenant has {flying} runs in flight, the installation's limit "
-            "(AUTOLOADER_TENANT_MAX_RUNS_IN_FLIGHT); try again when some have finished"
-        )
+    await _check_in_flight(
+        services,
+        [tenant_tag(tenant_id)],
+        [*CALLER_TRIGGERS, PREVIEW_TAG],
+        services.settings.tenant_max_runs_in_flight,
+        "runs in flight",
+        "AUTOLOADER_TENANT_MAX_RUNS_IN_FLIGHT",
+    )
 
 
 async def check_previews(services: Services, tenant_id: uuid.UUID) -> None:
-    limit = services.settings.tenant_max_previews_in_flight
+    await _check_in_flight(
+        services,
+        [tenant_tag(tenant_id), PREVIEW_TAG],
+        [PREVIEW_TAG],
+        services.settings.tenant_max_previews_in_flight,
+        "previews in flight",
+        "AUTOLOADER_TENANT_MAX_PREVIEWS_IN_FLIGHT",
+    )
+
+
+async def _check_in_flight(
+    services: Services,
+    tags: list[str],
+    started_by: list[str],
+    limit: int,
+    what: str,
+    setting: str,
+) -> None:
     async with services.prefect_call():
-        runs = Runs(services.orchestrator.client)
-        flying = await runs.in_flight([tenant_tag(tenant_id), PREVIEW_TAG], [PREVIEW_TAG])
+        flying = await Runs(services.orchestrator.client).in_flight(tags, started_by)
     if flying >= limit:
         raise LimitReached(
-            f"this tenant has {flying} previews in flight, the installation's limit "
-            "(AUTOLOADER_TENANT_MAX_PREVIEWS_IN_FLIGHT); try again when one has finished"
+            f"this tenant has {flying} {what}, the installation's limit ({setting}); "
+            "try again when some have finished"
         )

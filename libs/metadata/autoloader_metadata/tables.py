@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from autoloader_metadata.errors import Invalid, NotFound
 from autoloader_metadata.models import TableOwner, TableShare
@@ -30,6 +31,11 @@ class TableName:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.catalog, self.namespace, self.table)
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The name as the columns of table_owners and table_shares hold it."""
+        return {"catalog": self.catalog, "namespace": self.namespace, "table_name": self.table}
 
 
 class TableNotAvailable(Invalid):
@@ -62,13 +68,7 @@ class TableOwnership:
         at once, the second waits for the first's commit and is refused."""
         self.session.execute(
             insert(TableOwner)
-            .values(
-                catalog=name.catalog,
-                namespace=name.namespace,
-                table_name=name.table,
-                tenant_id=tenant_id,
-                claimed_by=by,
-            )
+            .values(**name.columns, tenant_id=tenant_id, claimed_by=by)
             .on_conflict_do_nothing()
         )
         if not self.allows(tenant_id, name):
@@ -76,13 +76,7 @@ class TableOwnership:
 
     def adopt(self, tenant_id: uuid.UUID, name: TableName, by: str | None) -> TableOwner:
         """An admin gives a table (free, or another tenant's) to a tenant."""
-        statement = insert(TableOwner).values(
-            catalog=name.catalog,
-            namespace=name.namespace,
-            table_name=name.table,
-            tenant_id=tenant_id,
-            claimed_by=by,
-        )
+        statement = insert(TableOwner).values(**name.columns, tenant_id=tenant_id, claimed_by=by)
         self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["catalog", "namespace", "table_name"],
@@ -99,38 +93,23 @@ class TableOwnership:
             raise NotFound(f"table {name} has no owner to share it; adopt it for a tenant first")
         self.session.execute(
             insert(TableShare)
-            .values(
-                catalog=name.catalog,
-                namespace=name.namespace,
-                table_name=name.table,
-                tenant_id=tenant_id,
-                shared_by=by,
-            )
+            .values(**name.columns, tenant_id=tenant_id, shared_by=by)
             .on_conflict_do_nothing()
         )
 
     def unshare(self, tenant_id: uuid.UUID, name: TableName) -> None:
-        removed = self.session.execute(
-            delete(TableShare).where(
-                TableShare.catalog == name.catalog,
-                TableShare.namespace == name.namespace,
-                TableShare.table_name == name.table,
-                TableShare.tenant_id == tenant_id,
-            )
-        )
+        removed = self.session.execute(delete(TableShare).where(*_share_of(tenant_id, name)))
         if not getattr(removed, "rowcount", 0):
             raise NotFound(f"table {name} is not shared with tenant {tenant_id}")
 
     def _shared(self, tenant_id: uuid.UUID, name: TableName) -> bool:
-        return bool(
-            self.session.scalar(
-                select(
-                    exists().where(
-                        TableShare.catalog == name.catalog,
-                        TableShare.namespace == name.namespace,
-                        TableShare.table_name == name.table,
-                        TableShare.tenant_id == tenant_id,
-                    )
-                )
-            )
-        )
+        return bool(self.session.scalar(select(exists().where(*_share_of(tenant_id, name)))))
+
+
+def _share_of(tenant_id: uuid.UUID, name: TableName) -> tuple[Any, ...]:
+    return (
+        TableShare.catalog == name.catalog,
+        TableShare.namespace == name.namespace,
+        TableShare.table_name == name.table,
+        TableShare.tenant_id == tenant_id,
+    )
