@@ -9,7 +9,8 @@ id, ingestion time), to tell the cost of those columns from the cost of the book
 is the job adding a single constant INT column: Spark's floor for adding any column at all (the
 scan's rows are copied once more by the projection), which no load path that adds columns can go
 below. Each runs three times (once with --quick), alternating, into fresh tables; the faster run is
-reported.
+reported. Ours also runs with no lineage column at all (destination.metadata_columns all null):
+`no_metadata_ratio` is the plain job's time over that one's.
 """
 
 from __future__ import annotations
@@ -100,7 +101,17 @@ def write_small_json(fs: Any, root: str, files: int, rows_per_file: int) -> None
         )
 
 
-def ingestion_for(sessions: sessionmaker[Session], uri: str, fmt: FileFormat) -> Ingestion:
+NO_LINEAGE = {
+    "source_file": None,
+    "source_modified_at": None,
+    "batch_id": None,
+    "ingested_at": None,
+}
+
+
+def ingestion_for(
+    sessions: sessionmaker[Session], uri: str, fmt: FileFormat, lineage: bool = True
+) -> Ingestion:
     with transaction(sessions) as session:
         tenant = TenantRepository(session).create(f"bench-{uuid.uuid4().hex[:6]}")
         return IngestionStore(session).create(
@@ -115,6 +126,7 @@ def ingestion_for(sessions: sessionmaker[Session], uri: str, fmt: FileFormat) ->
                 destination_namespace="bench_load",
                 destination_table=f"ours_{uuid.uuid4().hex[:8]}",
                 max_files_per_batch=100_000,
+                metadata_columns=None if lineage else NO_LINEAGE,
             ),
         )
 
@@ -161,34 +173,39 @@ def case(
 
         return run
 
-    def ours() -> int:
-        ingestion = ingestion_for(sessions, uri, fmt)
+    def ours(lineage: bool) -> int:
+        ingestion = ingestion_for(sessions, uri, fmt, lineage)
         with transaction(sessions) as session:
             discover(session, ingestion, LATER, environ)
             batch = FileLedger(session).claim_batch(ingestion.id, 100_000, 10**13)
         assert batch is not None
         started = time.perf_counter()
         result = load_claimed_batch(sessions, spark, ingestion, batch)
-        timed_only_load.append(time.perf_counter() - started)
+        timed_only_load["ours" if lineage else "bare"].append(time.perf_counter() - started)
         assert result.failed_files == 0, "no file should fail"
         return result.rows
 
-    timed_only_load: list[float] = []
+    timed_only_load: dict[str, list[float]] = {"ours": [], "bare": []}
     runs: dict[str, list[float]] = {"none": [], "one": [], "lineage": []}
-    rows = our_rows = 0
-    for _ in range(rounds):  # alternate, so drift on a noisy machine hits all four alike
+    rows = our_rows = bare_rows = 0
+    for _ in range(rounds):  # alternate, so drift on a noisy machine hits all five alike
         rows = plain_job("none")()
-        our_rows = ours()
+        our_rows = ours(lineage=True)
         plain_job("lineage")()
+        bare_rows = ours(lineage=False)
         plain_job("one")()
-    if our_rows != rows:
-        raise SystemExit(f"case {name}: ours loaded {our_rows} rows, the baseline {rows}")
-    seconds = min(timed_only_load)
+    if our_rows != rows or bare_rows != rows:
+        raise SystemExit(
+            f"case {name}: ours loaded {our_rows} rows ({bare_rows} without lineage columns), "
+            f"the baseline {rows}"
+        )
+    seconds, bare = min(timed_only_load["ours"]), min(timed_only_load["bare"])
     baseline, lineage, one_column = (min(runs[k]) for k in ("none", "lineage", "one"))
     return (
         f"RESULT load case={name} rows={rows} seconds={seconds:.2f} "
         f"baseline_seconds={baseline:.2f} ratio={baseline / seconds:.2f} "
         f"lineage_baseline_seconds={lineage:.2f} lineage_ratio={lineage / seconds:.2f} "
+        f"no_metadata_seconds={bare:.2f} no_metadata_ratio={baseline / bare:.2f} "
         f"one_column_seconds={one_column:.2f} one_column_ratio={baseline / one_column:.2f}"
     )
 

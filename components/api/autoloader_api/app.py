@@ -11,7 +11,16 @@ from fastapi import FastAPI
 from autoloader_api import errors
 from autoloader_api.limits import RequestLimits
 from autoloader_api.metrics import RequestMetrics
-from autoloader_api.routes import admin, clusters, files, ingestions, operations, previews, runs
+from autoloader_api.routes import (
+    admin,
+    clusters,
+    files,
+    ingestions,
+    operations,
+    previews,
+    runs,
+    schema_versions,
+)
 from autoloader_api.services import Services
 from autoloader_core import __version__
 from autoloader_core.settings import Settings, get_settings
@@ -51,6 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.api_max_body_bytes,
         deadline_seconds=settings.api_request_deadline_seconds,
     )
-    for module in (operations, ingestions, previews, runs, files, clusters, admin):
+    for module in (operations, ingestions, previews, runs, files, schema_versions, clusters, admin):
         app.include_router(module.router)
     return app

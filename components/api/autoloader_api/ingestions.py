@@ -19,8 +19,9 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from autoloader_metadata.enums import IngestionStatus
+from autoloader_metadata.enums import FileStatus, IngestionStatus
 from autoloader_metadata.errors import Conflict, StaleVersion
+from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.repositories import CredentialGrants
 from autoloader_metadata.tables import TableNotAvailable, TableOwnership
 from autoloader_model.ingestion import Ingestion
@@ -134,9 +135,26 @@ class IngestionOps:
         async def change(current: Ingestion) -> IngestionSpec:
             spec = _validated(merged(current.spec.model_dump(), patch))
             await self.check_installation(spec)
+            lineage = spec.destination.metadata_columns
+            if lineage != current.spec.destination.metadata_columns:
+                await self._lineage_unused(current)
             return spec
 
         return await self._change(ingestion_id, if_match, change)
+
+    async def _lineage_unused(self, current: Ingestion) -> None:
+        """The lineage columns are the table's record of what loaded: full refresh and row
+        counts find rows by them, so they change only before the first file loads."""
+        loaded = await self.services.db.read(
+            lambda s: FileLedger(s).counts(current.id).get(FileStatus.LOADED, 0)
+        )
+        if loaded:
+            raise FieldError(
+                ["body", "destination", "metadata_columns"],
+                f"the ingestion has loaded {loaded} file(s) with its lineage columns, which "
+                "full refresh and row counts rely on; they change only before the first load "
+                "(create a new ingestion for another table instead)",
+            )
 
     async def set_status(
         self, ingestion_id: uuid.UUID, status: IngestionStatus, if_match: int | None = None

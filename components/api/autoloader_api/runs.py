@@ -35,11 +35,18 @@ def loaded_by_runs(session: Session, run_ids: list[uuid.UUID]) -> dict[uuid.UUID
     rows = session.execute(
         text(
             """
-            SELECT b.flow_run_id AS run, count(f.id) AS files,
-                   coalesce(sum(f.rows_loaded), 0) AS rows, coalesce(sum(f.size), 0) AS bytes
-            FROM batches b JOIN files f ON f.batch_id = b.id AND f.status = 'loaded'
-            WHERE b.flow_run_id = ANY(CAST(:runs AS uuid[])) AND b.status = 'loaded'
-            GROUP BY b.flow_run_id
+            SELECT run, sum(files) AS files, sum(rows) AS rows, sum(bytes) AS bytes FROM (
+                SELECT b.flow_run_id AS run, count(f.id) AS files,
+                       coalesce(sum(f.size), 0) AS bytes,
+                       -- the batch's rows, when its files' rows could not be told apart
+                       CASE WHEN count(f.rows_loaded) = count(f.id)
+                            THEN coalesce(sum(f.rows_loaded), 0)
+                            ELSE coalesce(max(b.row_count), 0) END AS rows
+                FROM batches b JOIN files f ON f.batch_id = b.id AND f.status = 'loaded'
+                WHERE b.flow_run_id = ANY(CAST(:runs AS uuid[])) AND b.status = 'loaded'
+                GROUP BY b.id, b.flow_run_id
+            ) AS per_batch
+            GROUP BY run
             """
         ),
         {"runs": run_ids},

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from autoloader_metadata.enums import (
     ApiScope,
+    ColumnNames,
     FileFormat,
     FileStatus,
     ListingMode,
@@ -54,14 +55,17 @@ class SourcePatch(Strict):
     rewritten_files: RewrittenFilePolicy | None = None
     listing_mode: ListingMode | None = None
     full_listing_every: int | None = None
+    path_columns: list[str] | None = None
 
 
 class FormatPatch(Strict):
     type: FileFormat | None = None
     options: dict[str, OptionValue] | None = None
     schema_ddl: str | None = None
+    schema_hints: str | None = None
     schema_evolution: SchemaEvolution | None = None
     corrupt_records: CorruptRecords | None = None
+    column_names: ColumnNames | None = None
 
 
 class DestinationPatch(Strict):
@@ -70,11 +74,15 @@ class DestinationPatch(Strict):
     table: str | None = None
     partitioning: list[str] | None = None
     properties: dict[str, str] | None = None
+    metadata_columns: dict[str, str | None] | None = Field(
+        default=None, description="Merged into the current choice: {ingested_at: null} drops one."
+    )
 
 
 class BatchPatch(Strict):
     max_files: int | None = None
     max_bytes: int | None = None
+    max_file_bytes: int | None = None
 
 
 class IngestionPatch(Strict):
@@ -171,6 +179,33 @@ class FileOut(BaseModel):
     batch_id: uuid.UUID | None
     first_seen_at: UtcTime
     loaded_at: UtcTime | None
+
+
+class SchemaColumn(BaseModel):
+    name: str
+    type: str = Field(examples=["bigint", "struct<`x`:double>"])
+
+
+class SchemaChange(BaseModel):
+    added_columns: list[str] = Field(
+        default_factory=list, description="New columns (a struct's field as struct.field)."
+    )
+    widened_columns: dict[str, str] = Field(
+        default_factory=dict, examples=[{"quantity": "int -> bigint"}]
+    )
+
+
+class SchemaVersionOut(BaseModel):
+    version: int
+    columns: list[SchemaColumn]
+    change: SchemaChange = Field(description="What changed from the version before.")
+    trigger: str = Field(examples=["first batch", "new columns", "widened types"])
+    resolution: str = Field(description="created, or the evolution mode that applied.")
+    batch_id: uuid.UUID | None = Field(description="The batch that brought the change.")
+    files: list[str] = Field(
+        description="The files of that batch (at most 20): one of them caused the change."
+    )
+    created_at: UtcTime
 
 
 ReprocessableStatus = Literal["failed", "loaded", "skipped", "discovered"]

@@ -33,6 +33,9 @@ MAX_FAILURES_LISTED = 20
 Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logger returns
 
 
+MAX_WARNINGS_LOGGED = 20
+
+
 def ingestion_of(ingestion_id: uuid.UUID) -> Ingestion:
     with sessions()() as session:
         ingestion = IngestionStore(session).find_live(ingestion_id)
@@ -220,6 +223,12 @@ def load_next_batch(
         result.failed_files,
         f", in {result.parts} parts" if result.parts > 1 else "",
     )
+    for warning in result.warnings[:MAX_WARNINGS_LOGGED]:
+        log.warning("batch %s: %s", batch.id, warning)
+    if len(result.warnings) > MAX_WARNINGS_LOGGED:
+        log.warning(
+            "batch %s: %d more warnings", batch.id, len(result.warnings) - MAX_WARNINGS_LOGGED
+        )
     return result, batch.byte_count
 
 

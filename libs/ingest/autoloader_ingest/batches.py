@@ -47,6 +47,7 @@ class BatchResult:
     snapshot_id: int | None  # of the last part, when the batch was split
     dropped_records: int = 0
     parts: int = 1
+    warnings: tuple[str, ...] = ()
 
     @classmethod
     def combined(cls, batch_id: uuid.UUID, parts: list[BatchResult]) -> BatchResult:
@@ -59,12 +60,14 @@ class BatchResult:
             snapshot_id=snapshots[-1] if snapshots else None,
             dropped_records=sum(p.dropped_records for p in parts),
             parts=sum(p.parts for p in parts),
+            warnings=tuple(w for p in parts for w in p.warnings),
         )
 
 
 def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> LoadSpec:
     wanted, destination = ingestion.spec.format, ingestion.spec.destination
     schema = _parse_ddl(wanted.schema_ddl) if wanted.schema_ddl else stored_schema
+    source = ingestion.spec.source
     return LoadSpec(
         read=ReadSpec(wanted.type.value, ingestion.reader_options, wanted.corrupt_records),
         table=TableRef(destination.catalog, destination.namespace, destination.table),
@@ -72,6 +75,9 @@ def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> 
         schema=schema,
         partitioning=list(destination.partitioning),
         properties=dict(destination.properties),
+        metadata=destination.metadata_columns,
+        schema_hints=_parse_ddl(wanted.schema_hints) if wanted.schema_hints else None,
+        path_columns=list(source.path_columns),
         column_names=wanted.column_names.value,
         max_file_bytes=ingestion.spec.batch.max_file_bytes,
     )
@@ -155,7 +161,9 @@ class _Part:
             if outcome.failed:
                 ledger.mark_files_failed(batch_id, outcome.failed, self.max_attempts)
             if outcome.rows_per_file:  # committed, or only files with no bytes
-                ledger.mark_batch_loaded(batch_id, outcome.snapshot_id, outcome.rows_per_file)
+                ledger.mark_batch_loaded(
+                    batch_id, outcome.snapshot_id, outcome.rows_per_file, outcome.rows
+                )
                 if outcome.snapshot_id is not None:
                     _record_schema(session, self.ingestion, batch_id, outcome)
             else:
@@ -164,9 +172,10 @@ class _Part:
             batch_id=batch_id,
             loaded_files=len(outcome.rows_per_file),
             failed_files=len(outcome.failed),
-            rows=sum(outcome.rows_per_file.values()),
+            rows=outcome.rows,
             snapshot_id=outcome.snapshot_id,
             dropped_records=outcome.dropped_records,
+            warnings=tuple(outcome.warnings),
         )
 
 
@@ -218,7 +227,12 @@ def recover_batch(
                 select(LedgerFile.id, LedgerFile.path).where(LedgerFile.batch_id == batch_id)
             ).tuples()
         }
-        ledger.mark_batch_loaded(batch_id, committed.snapshot_id, committed.rows_per_file(files))
+        ledger.mark_batch_loaded(
+            batch_id,
+            committed.snapshot_id,
+            committed.rows_per_file(files),
+            committed.added_records,
+        )
         return True
 
 
@@ -268,11 +282,20 @@ def _record_schema(
             ingestion_id=ingestion.id,
             version=version,
             table_schema=current,
-            trigger="first batch" if latest is None else "new columns",
+            trigger=(
+                "first batch"
+                if latest is None
+                else "widened types"
+                if outcome.widened_columns and not outcome.new_columns
+                else "new columns"
+            ),
             batch_id=batch_id,
             resolution=(
                 "created" if latest is None else ingestion.spec.format.schema_evolution.value
             ),
-            change={"added_columns": outcome.new_columns},
+            change={
+                "added_columns": outcome.new_columns,
+                **({"widened_columns": outcome.widened_columns} if outcome.widened_columns else {}),
+            },
         )
     )

@@ -232,9 +232,15 @@ class FileLedger:
     # -- outcomes ----------------------------------------------------------------------------
 
     def mark_batch_loaded(
-        self, batch_id: uuid.UUID, snapshot_id: int | None, rows_per_file: Mapping[int, int]
+        self,
+        batch_id: uuid.UUID,
+        snapshot_id: int | None,
+        rows_per_file: Mapping[int, int | None],
+        row_count: int | None = None,
     ) -> int:
-        """Marks the batch's still-claimed files loaded with their row counts; idempotent.
+        """Marks the batch's still-claimed files loaded with their row counts (None where the
+        table cannot tell files apart); idempotent. The batch's rows are `row_count`, or else
+        its files' sum.
 
         A batch that recovery already released cannot be marked loaded: its files may be in
         another batch now, and the caller must not count them twice.
@@ -260,12 +266,13 @@ class FileLedger:
             text(
                 """
                 UPDATE batches SET status = 'loaded', snapshot_id = :snapshot, ended_at = now(),
-                       row_count = (SELECT coalesce(sum(rows_loaded), 0) FROM files
-                                    WHERE batch_id = :batch AND status = 'loaded')
+                       row_count = coalesce(CAST(:rows AS bigint),
+                                            (SELECT coalesce(sum(rows_loaded), 0) FROM files
+                                             WHERE batch_id = :batch AND status = 'loaded'))
                 WHERE id = :batch
                 """
             ),
-            {"snapshot": snapshot_id, "batch": batch_id},
+            {"snapshot": snapshot_id, "batch": batch_id, "rows": row_count},
         )
         return updated
 

@@ -188,10 +188,12 @@ class Ingestion(Base):
     )
     # In START_AFTER mode, every Nth discovery lists the whole source to catch late keys.
     full_listing_every: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    path_columns: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     # Format and schema
     format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, "file_format"))
     format_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     schema_ddl: Mapped[str | None] = mapped_column(Text)
+    schema_hints: Mapped[str | None] = mapped_column(Text)
     schema_evolution: Mapped[SchemaEvolution] = mapped_column(
         enum_column(SchemaEvolution, "schema_evolution"), default=SchemaEvolution.ADD_NEW_COLUMNS
     )
@@ -201,6 +203,8 @@ class Ingestion(Base):
     destination_table: Mapped[str] = mapped_column(String(128))
     partitioning: Mapped[list[str]] = mapped_column(JSONB, default=list)
     table_properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Lineage columns by name (null: not written); NULL in the column: the defaults.
+    metadata_columns: Mapped[dict[str, Any] | None]
     # Schedule and execution
     schedule_cron: Mapped[str | None] = mapped_column(String(128))
     schedule_timezone: Mapped[str] = mapped_column(String(64), default="UTC")

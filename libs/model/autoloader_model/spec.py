@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from autoloader_spark.lineage import MetadataColumns
 from autoloader_spark.options import OPTIONS, CorruptRecords
 
 GiB = 1024**3
@@ -65,6 +66,16 @@ class SourceSpec(Strict):
     rewritten_files: RewrittenFilePolicy = RewrittenFilePolicy.IGNORE
     listing_mode: ListingMode = ListingMode.FULL
     full_listing_every: int = Field(default=24, ge=1, le=10_000)
+    path_columns: Annotated[
+        list[Annotated[str, Field(max_length=128)]], AfterValidator(validation.path_columns)
+    ] = Field(
+        default_factory=list,
+        max_length=16,
+        examples=[["year", "month"]],
+        description="Hive-style folders (`year=2026/month=11/`) to load as columns: typed by "
+        "format.schema_hints, else bigint, date or string as the values are. A file whose path "
+        "lacks one gets null there, and the run warns.",
+    )
 
 
 class FormatSpec(Strict):
@@ -77,6 +88,16 @@ class FormatSpec(Strict):
         Field(max_length=65_536),
         AfterValidator(validation.unless_stored(validation.schema_ddl)),
     ] = Field(default=None, examples=["id BIGINT, name STRING, amount DECIMAL(10,2)"])
+    schema_hints: Annotated[
+        str | None,
+        Field(max_length=65_536),
+        AfterValidator(validation.unless_stored(validation.schema_ddl)),
+    ] = Field(
+        default=None,
+        examples=["amount DECIMAL(12,2), event_time TIMESTAMP"],
+        description="Types for some columns; the others are inferred. A hint for a column the "
+        "files lack fails a preview, and is reported by the run that meets it.",
+    )
     schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
     corrupt_records: CorruptRecords = CorruptRecords.KEEP
     column_names: ColumnNames = Field(
@@ -84,6 +105,15 @@ class FormatSpec(Strict):
         description="keep: columns are named as the files name them (`order id`); snake_case: "
         "top-level names become order_id, for engines that dislike such names.",
     )
+
+    @model_validator(mode="after")
+    def hints_without_schema(self) -> FormatSpec:
+        if self.schema_hints is not None and self.schema_ddl is not None:
+            raise ValueError(
+                "format.schema_hints: give schema_ddl (every column) or schema_hints (some), "
+                "not both"
+            )
+        return self
 
     @model_validator(mode="after")
     def options_of_the_format(self) -> FormatSpec:
@@ -108,6 +138,13 @@ class DestinationSpec(Strict):
         dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
         AfterValidator(validation.unless_stored(validation.table_properties)),
     ] = Field(default_factory=dict, max_length=64)
+    metadata_columns: MetadataColumns = Field(
+        default_factory=MetadataColumns,
+        examples=[{"source_file": "_source_file", "batch_id": "_batch_id", "ingested_at": None}],
+        description="The lineage columns each row gets, by name; null leaves one out. A full "
+        "refresh needs batch_id; rows per file in a batch of many files need source_file and "
+        "batch_id (else only the batch's rows are counted).",
+    )
 
 
 class ScheduleSpec(Strict):
@@ -152,6 +189,17 @@ class IngestionSpec(Strict):
     )
     cluster: ClusterName = "default"
     paused: bool = False
+
+    @model_validator(mode="after")
+    def path_columns_clear_of_lineage(self) -> IngestionSpec:
+        lineage = {n.casefold() for n in self.destination.metadata_columns.names()}
+        taken = [c for c in self.source.path_columns if c.casefold() in lineage]
+        if taken:
+            raise ValueError(
+                f"source.path_columns: {', '.join(taken)} is also a lineage column's name "
+                "(destination.metadata_columns)"
+            )
+        return self
 
 
 def merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

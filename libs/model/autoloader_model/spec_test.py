@@ -75,6 +75,29 @@ def error_of(document: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
             "not one of the write, commit, read and retention properties",
         ),
         ({"batch": {"max_files": 0}}, ("batch", "max_files"), "greater than or equal to 1"),
+        ({"format": {"schema_hints": "amount DECIMAL(40,2)"}}, ("format", "schema_hints"), "<= 38"),
+        (
+            {"format": {"schema_hints": "a INT", "schema_ddl": "a INT, b STRING"}},
+            ("format",),
+            "not both",
+        ),
+        ({"source": {"path_columns": ["year", "Year"]}}, ("source", "path_columns"), "year is"),
+        ({"source": {"path_columns": ["a-b"]}}, ("source", "path_columns"), "not a valid"),
+        (
+            {"source": {"path_columns": ["_batch_id"]}},
+            (),
+            "also a lineage column",
+        ),
+        (
+            {"destination": {"metadata_columns": {"source_file": "x", "batch_id": "X"}}},
+            ("destination", "metadata_columns"),
+            "two lineage columns are named x",
+        ),
+        (
+            {"destination": {"metadata_columns": {"row": "_row"}}},
+            ("destination", "metadata_columns", "row"),
+            "Extra inputs",
+        ),
         ({"name": "no spaces"}, ("name",), "pattern"),
         ({"surprise": 1}, ("surprise",), "Extra inputs are not permitted"),
     ],
@@ -85,6 +108,35 @@ def test_a_bad_field_is_named_with_what_is_wrong(
     found_loc, message = error_of(body(**changes))
     assert found_loc == loc
     assert words in message
+
+
+def test_loading_options_are_stored_and_read_back() -> None:
+    spec = IngestionSpec.model_validate(
+        body(
+            source={"path_columns": ["year", "month"]},
+            format={"schema_hints": "amount DECIMAL(12,2)"},
+            destination={"metadata_columns": {"ingested_at": None, "source_size": "_size"}},
+        )
+    )
+    row = Ingestion(**spec_columns(spec), status=IngestionStatus.ACTIVE)
+    back = IngestionSpec.model_validate(spec_document(row))
+
+    assert back.source.path_columns == ["year", "month"]
+    assert back.format.schema_hints == "amount DECIMAL(12,2)"
+    assert back.destination.metadata_columns.names() == [
+        "_source_file",
+        "_source_modified_at",
+        "_batch_id",
+        "_size",
+    ]
+
+
+def test_an_ingestion_stored_before_lineage_choices_keeps_the_four_columns() -> None:
+    spec = IngestionSpec.model_validate(body())
+    row = Ingestion(**{**spec_columns(spec), "metadata_columns": None})
+
+    lineage = IngestionSpec.model_validate(spec_document(row)).destination.metadata_columns
+    assert lineage.names() == ["_source_file", "_source_modified_at", "_batch_id", "_ingested_at"]
 
 
 def test_write_and_maintenance_properties_are_allowed() -> None:

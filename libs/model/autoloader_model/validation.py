@@ -75,6 +75,16 @@ def namespace(value: str) -> str:
     return value
 
 
+def path_columns(values: list[str]) -> list[str]:
+    for value in values:
+        identifier(value)
+    folded = [v.casefold() for v in values]
+    repeated = sorted({v for v in folded if folded.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{', '.join(repeated)} is named more than once")
+    return values
+
+
 def partitioning(values: list[str]) -> list[str]:
     for value in values:
         try:

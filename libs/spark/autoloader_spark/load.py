@@ -16,16 +16,32 @@ from urllib.parse import unquote
 
 from autoloader_metadata.failures import ErrorCategory, FileFailure
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, DataFrameReader, SparkSession
+from pyspark.sql import Column, DataFrame, DataFrameReader, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, NumericType, StringType, StructField, StructType
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DataType,
+    MapType,
+    NumericType,
+    StringType,
+    StructField,
+    StructType,
+)
 
-from autoloader_spark import formats, names, table
+from autoloader_spark import evolution, formats, names, path_columns, table
 from autoloader_spark.blame import blamed_file
 from autoloader_spark.classify import classify
-from autoloader_spark.errors import FileRejected, NewColumnsRejected, SparkLoadError, TypeConflict
+from autoloader_spark.errors import (
+    FileRejected,
+    NewColumnsRejected,
+    SchemaMismatch,
+    SparkLoadError,
+    TypeConflict,
+)
 from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, quote_column, sql_string
+from autoloader_spark.lineage import MetadataColumns
 from autoloader_spark.options import CorruptRecords
 from autoloader_spark.paths import load_files, spark_file_uri
 from autoloader_spark.session import cluster_parallelism, with_deadline
@@ -40,17 +56,6 @@ WRITE_PARTITION_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
-class MetadataColumns:
-    source_file: str = "_source_file"
-    source_modified_at: str = "_source_modified_at"
-    batch_id: str = "_batch_id"
-    ingested_at: str = "_ingested_at"
-
-    def names(self) -> set[str]:
-        return {self.source_file, self.source_modified_at, self.batch_id, self.ingested_at}
-
-
-@dataclass(frozen=True)
 class LoadSpec:
     read: ReadSpec
     table: TableRef
@@ -59,6 +64,8 @@ class LoadSpec:
     partitioning: Sequence[str] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
     metadata: MetadataColumns = MetadataColumns()
+    schema_hints: StructType | None = None  # types of some columns; the rest inferred
+    path_columns: Sequence[str] = ()  # Hive-style key=value folders read as columns
     column_names: str = names.KEEP
     max_file_bytes: int | None = None
     write_timeout: float = 3600.0
@@ -76,9 +83,12 @@ class FileToLoad:
 @dataclass
 class BatchOutcome:
     snapshot_id: int | None = None
-    rows_per_file: dict[int, int] = field(default_factory=dict)
+    rows_per_file: dict[int, int | None] = field(default_factory=dict)  # None: not counted
+    rows: int = 0  # all the batch committed
     failed: dict[int, FileFailure] = field(default_factory=dict)
     new_columns: list[str] = field(default_factory=list)
+    widened_columns: dict[str, str] = field(default_factory=dict)  # column -> "int -> bigint"
+    warnings: list[str] = field(default_factory=list)
     schema_after: StructType | None = None
     dropped_records: int = 0
 
@@ -86,12 +96,18 @@ class BatchOutcome:
 @dataclass(frozen=True)
 class CommittedBatch:
     snapshot_id: int
-    rows_per_path: dict[str, int]  # keyed by the paths as the table's source-file column has them
+    added_records: int  # the snapshot summary's count: the batch's rows
+    # Keyed by the paths as the table's source-file column has them; None when the table has
+    # no source-file or batch column to count them by.
+    rows_per_path: dict[str, int] | None
 
-    def rows_per_file(self, files: Mapping[str, int]) -> dict[int, int]:
-        """Rows per file id, for files given as {Spark path: id}; a file with no rows has 0."""
+    def rows_per_file(self, files: Mapping[str, int]) -> dict[int, int | None]:
+        """Rows per file id, for files given as {Spark path: id}; a file with no rows has 0,
+        and every file None when the rows cannot be told apart."""
+        if self.rows_per_path is None:
+            return dict.fromkeys(files.values())
         ids = {_normal(spark_file_uri(path)): file_id for path, file_id in files.items()}
-        rows = {file_id: 0 for file_id in files.values()}
+        rows: dict[int, int | None] = {file_id: 0 for file_id in files.values()}
         for path, count in self.rows_per_path.items():
             file_id = ids.get(_normal(path))
             if file_id is None:
@@ -165,6 +181,7 @@ def load_batch(
             raise SparkLoadError(f"batch {batch_id} was appended, but no snapshot names it")
         outcome.snapshot_id = committed.snapshot_id
         outcome.rows_per_file = committed.rows_per_file({f.spark_path: f.id for f in remaining})
+        outcome.rows = committed.added_records
     outcome.rows_per_file.update({f.id: 0 for f in empty})
     return outcome
 
@@ -197,21 +214,48 @@ def _append(
     seconds = spec.query_timeout
     paths = [f.spark_path for f in files]
     existing = table.table_schema(spark, spec.table, seconds)
-    reserved = spec.metadata.names() | {CORRUPT_COLUMN, RESCUED_COLUMN}
+    reserved = reserved_columns(spec)
     known = _data_columns(existing, reserved) if existing is not None else spec.schema
     sample = _sample(spark, spec, paths, headers)
     renamed = names.table_names(sample.fieldNames(), spec.column_names)
-    sample = StructType([StructField(renamed[f.name], f.dataType, True) for f in sample.fields])
+    file_types = StructType([StructField(renamed[f.name], f.dataType, True) for f in sample.fields])
+    clashing = [c for c in spec.path_columns if c.casefold() in _folded(file_types.fieldNames())]
+    if clashing:
+        raise SchemaMismatch(
+            f"the files have a column named like the path column(s) {', '.join(clashing)} "
+            "(source.path_columns)"
+        )
+    unmatched = evolution.unmatched_hints(
+        spec.schema_hints,
+        [*file_types.fieldNames(), *spec.path_columns, *(known.fieldNames() if known else [])],
+    )
+    warning = str(evolution.HintsUnmatched(unmatched, dict.fromkeys(file_types.fieldNames())))
+    if unmatched and warning not in outcome.warnings:
+        outcome.warnings.append(warning)
+    sample = evolution.hinted(file_types, spec.schema_hints)
+    path_fields = _path_fields(spec, existing, files, outcome)
+    changes = evolution.Evolution()
     if known is not None and spec.read.infers_types:
         _check_types(known, sample)
+        changes = _changes(spec, known, sample)
     new = [f for f in sample.fields if known is not None and f.name not in known.fieldNames()]
     if new and spec.evolution == "fail_on_new_columns":
         raise NewColumnsRejected([f.name for f in new])
-    base = known if known is not None else sample
-    read_schema = StructType(
+    base = evolution.evolved(known, changes) if known is not None else sample
+    target = StructType(
         [*base.fields, *(new if spec.evolution in ("add_new_columns", "rescue") else [])]
     )
-    frame = _read(spark, spec, batch_id, files, read_schema, renamed, headers, read_roots)
+    read_schema, casts = read_types(spec, target, file_types)
+    frame = _read(
+        spark, spec, batch_id, files, read_schema, renamed, headers, read_roots, path_fields
+    )
+    if casts:
+        frame = frame.select(
+            *[
+                F.col(quote_column(c)).cast(casts[c]).alias(c) if c in casts else quote_column(c)
+                for c in frame.columns
+            ]
+        )
     if spec.evolution == "rescue" and new:
         rescued = F.to_json(F.struct(*[F.col(quote_column(f.name)) for f in new]))
         frame = frame.withColumn(RESCUED_COLUMN, rescued).drop(
@@ -231,6 +275,8 @@ def _append(
     if existing is None:
         table.create_table(spark, spec.table, present, spec.partitioning, spec.properties, seconds)
         existing = present
+    table.widen_columns(spark, spec.table, changes.widened, seconds)
+    table.add_nested_fields(spark, spec.table, changes.nested, seconds)
     missing = [f for f in present.fields if f.name not in existing.fieldNames()]
     table.add_columns(spark, spec.table, missing, seconds)
     # Columns the table has and these files lack load as nulls.
@@ -242,8 +288,98 @@ def _append(
         frame = frame.coalesce(partitions)
     writer = frame.writeTo(spec.table.sql).option(f"snapshot-property.{BATCH_PROPERTY}", batch_id)
     with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
-    outcome.new_columns = [f.name for f in new] if spec.evolution == "add_new_columns" else []
+    outcome.new_columns = [
+        *([f.name for f in new] if spec.evolution == "add_new_columns" else []),
+        *changes.nested_names,
+    ]
+    outcome.widened_columns = changes.describe_widened()
     outcome.schema_after = table.table_schema(spark, spec.table, seconds)
+
+
+def _changes(spec: LoadSpec, known: StructType, sample: StructType) -> evolution.Evolution:
+    """What the batch changes in the table's existing columns, as the evolution mode allows.
+
+    CSV and JSON types are guesses from text (every JSON integer is a bigint): only the fields
+    new inside structs count there. Parquet, Avro and ORC types are the files' own."""
+    found = evolution.compare(known, sample)
+    if spec.read.format in formats.TEXT_FORMATS:
+        nested = found.nested if spec.evolution == "add_new_columns" else []
+        return evolution.Evolution(nested=nested)
+    if found.conflicts:
+        raise TypeConflict(found.conflicts)
+    if spec.evolution == "fail_on_new_columns" and found.nested:
+        raise NewColumnsRejected(found.nested_names)
+    if spec.evolution == "add_new_columns":
+        return found
+    if found.widened:
+        raise TypeConflict(
+            {
+                ".".join(path): (old.simpleString(), new.simpleString())
+                for path, (old, new) in found.widened.items()
+            }
+        )
+    return evolution.Evolution()  # fields new in structs are ignored, as new columns are
+
+
+def reserved_columns(spec: LoadSpec) -> set[str]:
+    """The table's columns that no file fills: lineage, path, corrupt and rescued columns."""
+    return {*spec.metadata.names(), *spec.path_columns, CORRUPT_COLUMN, RESCUED_COLUMN}
+
+
+def read_types(
+    spec: LoadSpec, target: StructType, sample: StructType
+) -> tuple[StructType, dict[str, DataType]]:
+    """The schema to read with, and the columns to cast to the table's type after reading.
+
+    CSV and JSON parse text into whatever type they are given. Parquet, Avro and ORC hold
+    typed values, which their readers will not convert (a double column read as DECIMAL fails):
+    a column whose type in the files differs from the table's is read as the files have it and
+    cast (a hint, or a type the table widened earlier)."""
+    if spec.read.format in formats.TEXT_FORMATS:
+        return target, {}
+    in_files = {f.name.casefold(): f.dataType for f in sample.fields}
+    fields, casts = [], {}
+    for f in target.fields:
+        file_type = in_files.get(f.name.casefold())
+        simple = not isinstance(f.dataType, StructType | ArrayType | MapType)
+        if file_type is not None and simple and file_type != f.dataType:
+            fields.append(StructField(f.name, file_type, True))
+            casts[f.name] = f.dataType
+        else:
+            fields.append(f)
+    return StructType(fields), casts
+
+
+def _path_fields(
+    spec: LoadSpec,
+    existing: StructType | None,
+    files: Sequence[FileToLoad],
+    outcome: BatchOutcome,
+) -> list[StructField]:
+    """The path columns with their types; FileRejected for a file whose value does not fit."""
+    if not spec.path_columns:
+        return []
+    in_table = {f.name: f.dataType for f in (existing.fields if existing else [])}
+    hints = {f.name: f.dataType for f in (spec.schema_hints.fields if spec.schema_hints else [])}
+    fields = path_columns.column_types(
+        spec.path_columns, [f.spark_path for f in files], in_table, hints
+    )
+    for file in files:
+        failure, lacking = path_columns.check(file.spark_path, fields)
+        if failure is not None:
+            raise FileRejected(file.spark_path, failure)
+        if lacking:
+            warning = (
+                f"{file.spark_path}: the path has no folder for {', '.join(lacking)} "
+                "(source.path_columns): loaded with nulls there"
+            )
+            if warning not in outcome.warnings:
+                outcome.warnings.append(warning)
+    return fields
+
+
+def _folded(names_: Sequence[str]) -> set[str]:
+    return {n.casefold() for n in names_}
 
 
 def _read(
@@ -255,6 +391,7 @@ def _read(
     renamed: Mapping[str, str],
     headers: Mapping[str, list[str]],
     read_roots: Sequence[str] | None,
+    path_fields: Sequence[StructField] = (),
 ) -> DataFrame:
     """The batch's rows with lineage columns, in the table's column names. CSV files are read
     in groups of equal headers (CSV maps columns by position), and the groups put together by
@@ -275,7 +412,7 @@ def _read(
         if frame is None:
             frame = load_files(read, paths)
         # Lineage first: Spark's hidden _metadata column does not survive a projection.
-        frame = _with_metadata(frame, spec.metadata, batch_id, group)
+        frame = _with_lineage(frame, spec.metadata, path_fields, batch_id, group)
         frames.append(_renamed_frame(frame, renamed))
     if len(frames) == 1:
         return frames[0]
@@ -423,9 +560,12 @@ def find_committed_batch(
     if not rows:
         return None
     snapshot_id = int(rows[0]["snapshot_id"])
+    added = int(rows[0]["added"] or 0)
     if only_path is not None:
-        return CommittedBatch(snapshot_id, {spark_file_uri(only_path): int(rows[0]["added"] or 0)})
+        return CommittedBatch(snapshot_id, added, {spark_file_uri(only_path): added})
     meta = spec.metadata
+    if meta.source_file is None or meta.batch_id is None:
+        return CommittedBatch(snapshot_id, added, None)
     counts = with_deadline(
         spark,
         spark.sql(
@@ -435,7 +575,7 @@ def find_committed_batch(
         spec.query_timeout,
         "counting the batch's rows per file",
     )
-    return CommittedBatch(snapshot_id, {r["path"]: int(r["n"]) for r in counts})
+    return CommittedBatch(snapshot_id, added, {r["path"]: int(r["n"]) for r in counts})
 
 
 def delete_batches(
@@ -445,6 +585,11 @@ def delete_batches(
     Idempotent: deleting again finds nothing."""
     if not batch_ids or table.table_schema(spark, spec.table) is None:
         return 0
+    if spec.metadata.batch_id is None:
+        raise SparkLoadError(
+            "a full refresh deletes rows by their batch, and the ingestion writes no batch "
+            "column (destination.metadata_columns.batch_id)"
+        )
     column = quote(spec.metadata.batch_id)
     deleted = 0
     for start in range(0, len(batch_ids), chunk):
@@ -467,26 +612,38 @@ def delete_batches(
     return deleted
 
 
-def _with_metadata(
-    frame: DataFrame, meta: MetadataColumns, batch_id: str, files: Sequence[FileToLoad]
+def _with_lineage(
+    frame: DataFrame,
+    meta: MetadataColumns,
+    path_fields: Sequence[StructField],
+    batch_id: str,
+    files: Sequence[FileToLoad],
 ) -> DataFrame:
-    """Adds the lineage columns. A batch of one file (a large file, typically) gets its path and
-    listed time as constants: Spark's _metadata column adds a copy of every row to the scan, and
-    with one file the values are known without it."""
+    """Adds the path and lineage columns. A batch of one file (a large file, typically) gets
+    them as constants: Spark's _metadata column adds a copy of every row to the scan, and with
+    one file the values are known without it."""
     lone = files[0] if len(files) == 1 else None
-    if lone is not None and lone.modified_at is not None:
-        source_file = F.lit(spark_file_uri(lone.spark_path))
-        source_modified_at = F.lit(lone.modified_at)
+    constants = lone is not None and lone.modified_at is not None
+    columns: list[Column] = []
+    for path_field in path_fields:
+        columns.append(
+            path_columns.constant(lone.spark_path, path_field)
+            if constants and lone is not None
+            else path_columns.from_file_path(path_field)
+        )
+    wanted: dict[str | None, Column] = {}
+    if constants and lone is not None:
+        wanted[meta.source_file] = F.lit(spark_file_uri(lone.spark_path))
+        wanted[meta.source_modified_at] = F.lit(lone.modified_at)
+        wanted[meta.source_size] = F.lit(lone.size).cast("bigint")
     else:
-        source_file = F.col("_metadata.file_path")
-        source_modified_at = F.col("_metadata.file_modification_time")
-    return frame.select(
-        "*",
-        source_file.alias(meta.source_file),
-        source_modified_at.alias(meta.source_modified_at),
-        F.lit(batch_id).alias(meta.batch_id),
-        F.lit(datetime.now(UTC)).alias(meta.ingested_at),
-    )
+        wanted[meta.source_file] = F.col("_metadata.file_path")
+        wanted[meta.source_modified_at] = F.col("_metadata.file_modification_time")
+        wanted[meta.source_size] = F.col("_metadata.file_size")
+    wanted[meta.batch_id] = F.lit(batch_id)
+    wanted[meta.ingested_at] = F.lit(datetime.now(UTC))
+    columns += [wanted[name].alias(name) for name in meta.names()]
+    return frame.select("*", *columns) if columns else frame
 
 
 def _data_columns(schema: StructType, reserved: set[str]) -> StructType:

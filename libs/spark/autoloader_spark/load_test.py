@@ -15,6 +15,7 @@ def test_committed_rows_are_matched_to_files_whatever_the_path_form(
 ) -> None:
     committed = CommittedBatch(
         7,
+        14,
         {
             "s3a://landing/in/with%20space.csv": 3,
             "file:/tmp/in/a.csv": 2,
@@ -32,6 +33,15 @@ def test_committed_rows_are_matched_to_files_whatever_the_path_form(
 
     assert rows == {1: 3, 2: 2, 3: 0}
     assert "s3a://landing/in/stranger.csv" in caplog.text
+
+
+def test_without_lineage_columns_no_file_gets_a_row_count() -> None:
+    committed = CommittedBatch(7, 14, None)
+
+    assert committed.rows_per_file({"s3a://l/a.json": 1, "s3a://l/b.json": 2}) == {
+        1: None,
+        2: None,
+    }
 
 
 def files_of(*sizes: int | None) -> list[FileToLoad]:

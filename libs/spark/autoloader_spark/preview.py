@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from autoloader_spark import formats, table
-from autoloader_spark.load import RESCUED_COLUMN, LoadSpec, in_header_order
+from autoloader_spark import evolution, formats, path_columns, table
+from autoloader_spark.identifiers import quote_column
+from autoloader_spark.load import LoadSpec, in_header_order, read_types, reserved_columns
 from autoloader_spark.paths import load_files
 from autoloader_spark.session import with_deadline
 
@@ -35,11 +37,26 @@ def preview(
 ) -> PreviewResult:
     """Reads the sample files as a load would (schema inferred or given) and returns the schema,
     its difference from the destination table, and the first rows."""
-    schema = spec.schema or formats.sample_schema(spark, spec.read, sample_paths)
+    in_files = spec.schema or formats.sample_schema(spark, spec.read, sample_paths)
+    unmatched = evolution.unmatched_hints(
+        spec.schema_hints, [*in_files.fieldNames(), *spec.path_columns]
+    )
+    if unmatched:
+        raise evolution.HintsUnmatched(unmatched, dict.fromkeys(in_files.fieldNames()))
+    schema, casts = read_types(spec, evolution.hinted(in_files, spec.schema_hints), in_files)
     if spec.schema is not None and spec.read.format == "csv":
         header = formats.sample_schema(spark, spec.read, sample_paths[:1])
         schema = in_header_order(schema, header)
     frame = load_files(formats.reader(spark, spec.read, schema), sample_paths)
+    hints = {f.name: f.dataType for f in spec.schema_hints or []}
+    path_fields = path_columns.column_types(spec.path_columns, sample_paths, {}, hints)
+    frame = frame.select(
+        *[
+            F.col(quote_column(c)).cast(casts[c]).alias(c) if c in casts else quote_column(c)
+            for c in frame.columns
+        ],
+        *[path_columns.from_file_path(f) for f in path_fields],
+    )
     rows = with_deadline(spark, frame.limit(limit).collect, spec.query_timeout, "reading a preview")
     existing = table.table_schema(spark, spec.table)
     return PreviewResult(
@@ -51,7 +68,7 @@ def preview(
 
 
 def _diff(existing: StructType, incoming: StructType, spec: LoadSpec) -> SchemaDiff:
-    reserved = spec.metadata.names() | {formats.CORRUPT_COLUMN, RESCUED_COLUMN}
+    reserved = reserved_columns(spec) - set(spec.path_columns)
     table_columns = {f.name: f.dataType for f in existing.fields if f.name not in reserved}
     file_columns = {f.name: f.dataType for f in incoming.fields if f.name not in reserved}
     return SchemaDiff(

@@ -69,6 +69,36 @@ def add_columns(
         _sql(spark, f"ALTER TABLE {table.sql} ADD COLUMNS ({columns_sql(columns)})", seconds)
 
 
+def widen_columns(
+    spark: SparkSession,
+    table: TableRef,
+    widened: Mapping[tuple[str, ...], tuple[DataType, DataType]],
+    seconds: float = DDL_TIMEOUT,
+) -> None:
+    """Promotes each column (by its path: a struct's field is (struct, field)) to its wider
+    type."""
+    for path, (_, wider) in widened.items():
+        column = ".".join(quote_column(part) for part in path)
+        _sql(
+            spark, f"ALTER TABLE {table.sql} ALTER COLUMN {column} TYPE {type_sql(wider)}", seconds
+        )
+
+
+def add_nested_fields(
+    spark: SparkSession,
+    table: TableRef,
+    fields: Sequence[tuple[tuple[str, ...], StructField]],
+    seconds: float = DDL_TIMEOUT,
+) -> None:
+    """Adds fields inside struct columns, each given with the path of its struct."""
+    if fields:
+        columns = ", ".join(
+            ".".join(quote_column(p) for p in (*parent, f.name)) + f" {type_sql(f.dataType)}"
+            for parent, f in fields
+        )
+        _sql(spark, f"ALTER TABLE {table.sql} ADD COLUMNS ({columns})", seconds)
+
+
 def columns_sql(columns: Sequence[StructField]) -> str:
     """`\\`order id\\` STRING, \\`c\\` STRUCT<\\`a b\\`: BIGINT>`: the columns as Spark DDL."""
     return ", ".join(f"{quote_column(c.name)} {type_sql(c.dataType)}" for c in columns)

@@ -124,6 +124,11 @@ async def full_refresh(
     _confirmed(body)
     ops = IngestionOps(services, principal)
     record = await ops.get(ingestion_id)
+    if record.spec.destination.metadata_columns.batch_id is None:
+        raise Conflict(
+            f"ingestion {ingestion_id} writes no batch column (destination.metadata_columns."
+            "batch_id is null), and a full refresh deletes the rows it loaded by their batch"
+        )
     plan = await services.db.read(lambda s: Refreshes(s).full_plan(ingestion_id))
     out = RefreshOut(
         mode="full",
