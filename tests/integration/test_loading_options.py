@@ -405,3 +405,85 @@ def test_a_preview_applies_hints_and_path_columns_and_refuses_a_hint_for_no_colu
         assert (
             session.scalar(select(LedgerFile.id).where(LedgerFile.ingestion_id == wrong.id)) is None
         )
+
+
+def csv_ids(ids: range) -> bytes:
+    return ("id,label\n" + "".join(f"{i},v{i}\n" for i in ids)).encode()
+
+
+def snapshots_of(spark: SparkSession, ingestion: Ingestion) -> int:
+    name = f"lake.{NAMESPACE}.{ingestion.spec.destination.table}"
+    return int(spark.sql(f"SELECT count(*) AS n FROM {name}.snapshots").collect()[0]["n"])
+
+
+def ids_by_file(spark: SparkSession, ingestion: Ingestion) -> dict[str, list[int]]:
+    rows = table_of(spark, ingestion).select("id", "_source_file").collect()
+    found: dict[str, list[int]] = {}
+    for row in rows:
+        found.setdefault(row._source_file.rsplit("/", 1)[1], []).append(row.id)
+    return {name: sorted(ids) for name, ids in sorted(found.items())}
+
+
+def test_a_rewritten_file_replaces_its_rows_in_one_commit_and_recovers_after_a_crash(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    from autoloader_ingest.batches import load_spec, recover_batch
+
+    from autoloader_spark.load import FileToLoad, load_batch
+    from autoloader_storage.uri import spark_path_of
+
+    place.put({"a.csv": csv_ids(range(1, 4)), "b.csv": csv_ids(range(10, 12))})
+    ingestion = new_ingestion(
+        sessions, place, rewritten_file_policy="replace", schema_hints="id BIGINT"
+    )
+    load(sessions, spark, ingestion, place)
+    assert ids_by_file(spark, ingestion) == {"a.csv": [1, 2, 3], "b.csv": [10, 11]}
+
+    # Rewritten once: its three rows become two, in one more snapshot.
+    before = snapshots_of(spark, ingestion)
+    place.put({"a.csv": csv_ids(range(4, 6))})
+    first = load(sessions, spark, ingestion, place)
+    assert (first.loaded_files, first.rows) == (1, 2)
+    assert ids_by_file(spark, ingestion) == {"a.csv": [4, 5], "b.csv": [10, 11]}
+    assert snapshots_of(spark, ingestion) == before + 1
+
+    # Rewritten again, beside a new file: one snapshot for both.
+    place.put({"a.csv": csv_ids(range(6, 10)), "c.csv": csv_ids(range(20, 21))})
+    second = load(sessions, spark, ingestion, place)
+    assert (second.loaded_files, second.rows) == (2, 5)
+    assert ids_by_file(spark, ingestion) == {
+        "a.csv": [6, 7, 8, 9],
+        "b.csv": [10, 11],
+        "c.csv": [20],
+    }
+    assert snapshots_of(spark, ingestion) == before + 2
+    total = table_of(spark, ingestion).selectExpr("count(*) AS n", "sum(id) AS s").collect()[0]
+    assert (total.n, total.s) == (7, 6 + 7 + 8 + 9 + 10 + 11 + 20)
+    files = files_by_name(sessions, ingestion)
+    assert (files["a.csv"].rows_loaded, files["a.csv"].replaces_rows) == (4, False)
+
+    # Rewritten a third time, and the worker dies between Iceberg's commit and the ledger's
+    # update: recovery finds the MERGE's snapshot by the batch's rows and settles it loaded.
+    place.put({"a.csv": csv_ids(range(30, 33))})
+    batch = discover_and_claim(sessions, ingestion, place)
+    assert batch is not None and [f.replaces_rows for f in batch.files] == [True]
+    files_to_load = [
+        FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows)
+        for f in batch.files
+    ]
+    load_batch(spark, load_spec(ingestion), str(batch.id), files_to_load)  # no ledger update
+    assert recover_batch(sessions, spark, ingestion, batch.id) is True
+    assert ids_by_file(spark, ingestion) == {
+        "a.csv": [30, 31, 32],
+        "b.csv": [10, 11],
+        "c.csv": [20],
+    }
+    files = files_by_name(sessions, ingestion)
+    assert (files["a.csv"].status.value, files["a.csv"].rows_loaded) == ("loaded", 3)
+    assert discover_and_claim(sessions, ingestion, place) is None  # nothing loads twice
+
+    # An emptied file's rows go too.
+    place.put({"b.csv": b""})
+    emptied = load(sessions, spark, ingestion, place)
+    assert emptied.failed_files == 0
+    assert ids_by_file(spark, ingestion) == {"a.csv": [30, 31, 32], "c.csv": [20]}

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
+from autoloader_metadata.enums import RewrittenFilePolicy
 from autoloader_metadata.failures import ErrorCategory, FileFailure
 from autoloader_metadata.ledger import DEFAULT_MAX_ATTEMPTS, ClaimedBatch, FileLedger, like_escape
 from autoloader_metadata.models import LedgerFile, SchemaVersion
@@ -78,6 +79,7 @@ def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> 
         metadata=destination.metadata_columns,
         schema_hints=_parse_ddl(wanted.schema_hints) if wanted.schema_hints else None,
         path_columns=list(source.path_columns),
+        replaces_rewritten=source.rewritten_files is RewrittenFilePolicy.REPLACE,
         column_names=wanted.column_names.value,
         max_file_bytes=ingestion.spec.batch.max_file_bytes,
     )
@@ -95,7 +97,10 @@ def load_claimed_batch(
     in halves, each loaded on its own, down to the one file to blame: the good files load in
     this run, each part in its own Iceberg snapshot tagged with its own batch id."""
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
-    files = [FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size) for f in batch.files]
+    files = [
+        FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows)
+        for f in batch.files
+    ]
     paths = {f.id: f.path for f in batch.files}
     part = _Part(sessions, spark, ingestion, spec, max_attempts, paths)
     return part.load(batch.id, files)

@@ -30,7 +30,8 @@ class RewrittenFilePolicy(StrEnum):
     """What discovery does with an object whose ETag or size changed after it was seen."""
 
     IGNORE = "ignore"
-    RELOAD = "reload"
+    RELOAD = "reload"  # appended again: the earlier version's rows stay (duplicates)
+    REPLACE = "replace"  # the earlier versions' rows are deleted in the commit of the new one
 
 
 class ListingMode(StrEnum):

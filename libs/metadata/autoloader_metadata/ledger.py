@@ -61,6 +61,7 @@ class ClaimedFile:
     etag: str | None
     modified_at: datetime
     attempts: int
+    replaces_rows: bool = False  # rewritten under `replace`: its earlier rows go in the load
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ class FileLedger:
         listed = self._copy_listing(listing)
         new = self._insert_new(ingestion_id)
         rewritten = (
-            self._reset_rewritten(ingestion_id) if policy is RewrittenFilePolicy.RELOAD else []
+            self._reset_rewritten(ingestion_id, replace=policy is RewrittenFilePolicy.REPLACE)
+            if policy is not RewrittenFilePolicy.IGNORE
+            else []
         )
         return ListingDiff(listed=listed, new=new, rewritten=rewritten)
 
@@ -135,22 +138,25 @@ class FileLedger:
         ).all()
         return [LedgerEntry(row.id, row.path, row.size, "new") for row in rows]
 
-    def _reset_rewritten(self, ingestion_id: uuid.UUID) -> list[LedgerEntry]:
+    def _reset_rewritten(self, ingestion_id: uuid.UUID, replace: bool) -> list[LedgerEntry]:
         # A file being loaded right now is left alone; the next listing still sees it changed.
+        # Under `replace` the file is marked to have its earlier rows replaced when it loads
+        # (and stays marked, if it fails, until a load replaces them).
         rows = self.session.execute(
             text(
                 """
                 UPDATE files f
                 SET size = l.size, etag = l.etag, modified_at = l.modified_at,
                     status = 'discovered', attempts = 0, last_error = NULL, error_category = NULL,
-                    batch_id = NULL, rows_loaded = NULL, loaded_at = NULL, updated_at = now()
+                    batch_id = NULL, rows_loaded = NULL, loaded_at = NULL, updated_at = now(),
+                    replaces_rows = f.replaces_rows OR :replace
                 FROM ledger_listing l
                 WHERE f.ingestion_id = :ingestion AND f.path = l.path AND f.status <> 'claimed'
                   AND (f.etag IS DISTINCT FROM l.etag OR f.size <> l.size)
                 RETURNING f.id, f.path, f.size
                 """
             ),
-            {"ingestion": ingestion_id},
+            {"ingestion": ingestion_id, "replace": replace},
         ).all()
         return [LedgerEntry(row.id, row.path, row.size, "rewritten") for row in rows]
 
@@ -204,7 +210,8 @@ class FileLedger:
                 UPDATE files f SET status = 'claimed', batch_id = :batch, updated_at = now()
                 FROM bounded b
                 WHERE f.id = b.id AND (b.running <= :max_bytes OR b.position = 1)
-                RETURNING f.id, f.path, f.size, f.etag, f.modified_at, f.attempts
+                RETURNING f.id, f.path, f.size, f.etag, f.modified_at, f.attempts,
+                          f.replaces_rows
                 """
             ),
             {
@@ -220,7 +227,12 @@ class FileLedger:
             self.session.execute(text("DELETE FROM batches WHERE id = :id"), {"id": batch_id})
             return None
         files = sorted(
-            (ClaimedFile(r.id, r.path, r.size, r.etag, r.modified_at, r.attempts) for r in rows),
+            (
+                ClaimedFile(
+                    r.id, r.path, r.size, r.etag, r.modified_at, r.attempts, r.replaces_rows
+                )
+                for r in rows
+            ),
             key=lambda file: (file.modified_at, file.id),
         )
         self.session.execute(
@@ -255,7 +267,8 @@ class FileLedger:
             text(
                 """
                 UPDATE files f SET status = 'loaded', rows_loaded = r.rows, loaded_at = now(),
-                       last_error = NULL, error_category = NULL, updated_at = now()
+                       last_error = NULL, error_category = NULL, updated_at = now(),
+                       replaces_rows = false
                 FROM unnest(CAST(:ids AS bigint[]), CAST(:rows AS bigint[])) AS r(id, rows)
                 WHERE f.id = r.id AND f.batch_id = :batch AND f.status = 'claimed'
                 """

@@ -19,6 +19,7 @@ from autoloader_metadata.enums import (
 )
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -287,6 +288,8 @@ class LedgerFile(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     error_category: Mapped[str | None] = mapped_column(String(32))  # an ErrorCategory
+    # Rewritten under `replace`: the next load deletes the rows its earlier versions loaded.
+    replaces_rows: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     rows_loaded: Mapped[int | None] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = now_column()
     loaded_at: Mapped[datetime | None]

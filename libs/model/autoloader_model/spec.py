@@ -63,7 +63,12 @@ class SourceSpec(Strict):
     start_date: AwareDatetime | None = Field(
         default=None, description="Files modified before this are never loaded."
     )
-    rewritten_files: RewrittenFilePolicy = RewrittenFilePolicy.IGNORE
+    rewritten_files: RewrittenFilePolicy = Field(
+        default=RewrittenFilePolicy.IGNORE,
+        description="When an object's ETag or size changes: ignore it; reload (append again: "
+        "the earlier rows stay, duplicates); replace (one commit deletes the rows its earlier "
+        "versions loaded and adds the new version's).",
+    )
     listing_mode: ListingMode = ListingMode.FULL
     full_listing_every: int = Field(default=24, ge=1, le=10_000)
     path_columns: Annotated[
@@ -189,6 +194,17 @@ class IngestionSpec(Strict):
     )
     cluster: ClusterName = "default"
     paused: bool = False
+
+    @model_validator(mode="after")
+    def replace_has_its_lineage(self) -> IngestionSpec:
+        lineage = self.destination.metadata_columns
+        replacing = self.source.rewritten_files is RewrittenFilePolicy.REPLACE
+        if replacing and not lineage.counts_rows_per_file:
+            raise ValueError(
+                "source.rewritten_files: replace finds a file's earlier rows by the source_file "
+                "and batch_id lineage columns; keep both in destination.metadata_columns"
+            )
+        return self
 
     @model_validator(mode="after")
     def path_columns_clear_of_lineage(self) -> IngestionSpec:

@@ -84,6 +84,14 @@ def error_of(document: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
         ({"source": {"path_columns": ["year", "Year"]}}, ("source", "path_columns"), "year is"),
         ({"source": {"path_columns": ["a-b"]}}, ("source", "path_columns"), "not a valid"),
         (
+            {
+                "source": {"rewritten_files": "replace"},
+                "destination": {"metadata_columns": {"batch_id": None}},
+            },
+            (),
+            "replace finds a file's earlier rows",
+        ),
+        (
             {"source": {"path_columns": ["_batch_id"]}},
             (),
             "also a lineage column",

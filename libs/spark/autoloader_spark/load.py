@@ -66,6 +66,7 @@ class LoadSpec:
     metadata: MetadataColumns = MetadataColumns()
     schema_hints: StructType | None = None  # types of some columns; the rest inferred
     path_columns: Sequence[str] = ()  # Hive-style key=value folders read as columns
+    replaces_rewritten: bool = False  # rewritten files' earlier rows are replaced (not kept)
     column_names: str = names.KEEP
     max_file_bytes: int | None = None
     write_timeout: float = 3600.0
@@ -78,6 +79,7 @@ class FileToLoad:
     spark_path: str
     modified_at: datetime | None = None  # as listed; lets a lone file's columns be constants
     size: int | None = None  # bytes, as listed; sizes the write of a batch of many files
+    replaces_rows: bool = False  # its earlier versions' rows are deleted in the same commit
 
 
 @dataclass
@@ -89,6 +91,7 @@ class BatchOutcome:
     new_columns: list[str] = field(default_factory=list)
     widened_columns: dict[str, str] = field(default_factory=dict)  # column -> "int -> bigint"
     warnings: list[str] = field(default_factory=list)
+    merged: bool = False  # committed by a MERGE that replaced rewritten files' rows
     schema_after: StructType | None = None
     dropped_records: int = 0
 
@@ -149,6 +152,9 @@ def load_batch(
             empty.append(file)  # a CSV, JSON or text file of no bytes holds no rows
         else:
             remaining.append(file)
+    emptied = [f for f in empty if f.replaces_rows]
+    if emptied:
+        _delete_rows_of(spark, spec, emptied)
     headers: dict[str, list[str]] = {}
     while remaining:
         try:
@@ -177,11 +183,16 @@ def load_batch(
     if remaining:
         only = remaining[0].spark_path if len(remaining) == 1 else None
         committed = find_committed_batch(spark, spec, batch_id, only)
-        if committed is None:
+        if committed is None and outcome.merged:
+            # The MERGE deleted rewritten files' old rows and added none: no data file holds
+            # the batch. Recovery of such a batch releases it, and loading again is harmless.
+            outcome.rows_per_file = {f.id: 0 for f in remaining}
+        elif committed is None:
             raise SparkLoadError(f"batch {batch_id} was appended, but no snapshot names it")
-        outcome.snapshot_id = committed.snapshot_id
-        outcome.rows_per_file = committed.rows_per_file({f.spark_path: f.id for f in remaining})
-        outcome.rows = committed.added_records
+        else:
+            outcome.snapshot_id = committed.snapshot_id
+            outcome.rows_per_file = committed.rows_per_file({f.spark_path: f.id for f in remaining})
+            outcome.rows = committed.added_records
     outcome.rows_per_file.update({f.id: 0 for f in empty})
     return outcome
 
@@ -286,8 +297,15 @@ def _append(
     partitions = write_partitions(files, cluster_parallelism(spark)) if len(files) > 1 else None
     if partitions is not None:
         frame = frame.coalesce(partitions)
-    writer = frame.writeTo(spec.table.sql).option(f"snapshot-property.{BATCH_PROPERTY}", batch_id)
-    with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
+    replacing = [f for f in files if f.replaces_rows]
+    if replacing:
+        _replace_rows(spark, spec, frame, replacing, batch_id)
+        outcome.merged = True
+    else:
+        writer = frame.writeTo(spec.table.sql).option(
+            f"snapshot-property.{BATCH_PROPERTY}", batch_id
+        )
+        with_deadline(spark, writer.append, spec.write_timeout, f"appending batch {batch_id}")
     outcome.new_columns = [
         *([f.name for f in new] if spec.evolution == "add_new_columns" else []),
         *changes.nested_names,
@@ -319,6 +337,68 @@ def _changes(spec: LoadSpec, known: StructType, sample: StructType) -> evolution
             }
         )
     return evolution.Evolution()  # fields new in structs are ignored, as new columns are
+
+
+REPLACES = "__autoloader_replaces"
+
+
+def _replace_rows(
+    spark: SparkSession,
+    spec: LoadSpec,
+    frame: DataFrame,
+    replacing: Sequence[FileToLoad],
+    batch_id: str,
+) -> None:
+    """One Iceberg commit that deletes the rows earlier versions of `replacing` loaded (found by
+    the source-file column) and appends the batch's rows: a MERGE whose source is the new rows
+    plus one marker row per replaced file; a marker matches the old rows and deletes them, and
+    a new row matches nothing and is inserted.
+
+    A MERGE takes no snapshot property, so its batch is found by the batch column's rows
+    (find_committed_batch)."""
+    source_file = spec.metadata.source_file
+    if source_file is None or spec.metadata.batch_id is None:
+        raise SparkLoadError(
+            "replacing a rewritten file's rows needs the source_file and batch_id lineage "
+            "columns (destination.metadata_columns)"
+        )
+    columns = with_deadline(spark, lambda: frame.schema, spec.query_timeout, "analysing the read")
+    markers = spark.createDataFrame(
+        [(spark_file_uri(f.spark_path),) for f in replacing], f"{REPLACES} STRING"
+    )
+    source = frame.withColumn(REPLACES, F.lit(None).cast("string")).unionByName(
+        markers.select(
+            *[F.lit(None).cast(c.dataType).alias(c.name) for c in columns.fields],
+            F.col(REPLACES),
+        )
+    )
+    target = spec.table.sql
+    merge = (
+        source.alias("s")
+        .mergeInto(target, F.expr(f"{target}.{quote_column(source_file)} = s.{REPLACES}"))
+        .whenMatched()
+        .delete()
+        .whenNotMatched(F.col(f"s.{REPLACES}").isNull())
+        .insert({quote_column(c.name): F.col(f"s.{quote_column(c.name)}") for c in columns})
+    )
+    with_deadline(spark, merge.merge, spec.write_timeout, f"replacing rows in batch {batch_id}")
+
+
+def _delete_rows_of(spark: SparkSession, spec: LoadSpec, files: Sequence[FileToLoad]) -> None:
+    """Deletes the rows of rewritten files that are now empty (they have nothing to MERGE);
+    deleting again finds nothing, so a crash before the ledger update is harmless."""
+    source_file = spec.metadata.source_file
+    if source_file is None or table.table_schema(spark, spec.table) is None:
+        return
+    paths = ", ".join(sql_string(spark_file_uri(f.spark_path)) for f in files)
+    with_deadline(
+        spark,
+        spark.sql(
+            f"DELETE FROM {spec.table.sql} WHERE {quote_column(source_file)} IN ({paths})"
+        ).collect,
+        spec.write_timeout,
+        "deleting the rows of emptied files",
+    )
 
 
 def reserved_columns(spec: LoadSpec) -> set[str]:
@@ -557,6 +637,8 @@ def find_committed_batch(
         spec.query_timeout,
         "looking up the batch's snapshot",
     )
+    if not rows and spec.replaces_rewritten:
+        return _committed_by_merge(spark, spec, batch_id)
     if not rows:
         return None
     snapshot_id = int(rows[0]["snapshot_id"])
@@ -576,6 +658,40 @@ def find_committed_batch(
         "counting the batch's rows per file",
     )
     return CommittedBatch(snapshot_id, added, {r["path"]: int(r["n"]) for r in counts})
+
+
+def _committed_by_merge(
+    spark: SparkSession, spec: LoadSpec, batch_id: str
+) -> CommittedBatch | None:
+    """A batch committed by a MERGE (which names no batch in its snapshot): the snapshot that
+    added the data files holding the batch's rows, and the rows per file."""
+    meta = spec.metadata
+    if meta.source_file is None or meta.batch_id is None:
+        return None
+    batch = f"{quote(meta.batch_id)} = {sql_string(batch_id)}"
+    found = with_deadline(
+        spark,
+        spark.sql(
+            f"SELECT max(e.snapshot_id) AS snapshot_id FROM {spec.table.metadata_table('entries')} e "
+            f"WHERE e.status = 1 AND e.data_file.file_path IN "
+            f"(SELECT DISTINCT _file FROM {spec.table.sql} WHERE {batch})"
+        ).collect,
+        spec.query_timeout,
+        "looking up the batch's snapshot",
+    )
+    if not found or found[0]["snapshot_id"] is None:
+        return None
+    counts = with_deadline(
+        spark,
+        spark.sql(
+            f"SELECT {quote(meta.source_file)} AS path, count(*) AS n FROM {spec.table.sql} "
+            f"WHERE {batch} GROUP BY 1"
+        ).collect,
+        spec.query_timeout,
+        "counting the batch's rows per file",
+    )
+    rows = {r["path"]: int(r["n"]) for r in counts}
+    return CommittedBatch(int(found[0]["snapshot_id"]), sum(rows.values()), rows)
 
 
 def delete_batches(

@@ -1,8 +1,10 @@
-"""ingestions gain schema hints, path columns and a choice of lineage columns
+"""ingestions gain schema hints, path columns, a choice of lineage columns, and `replace`
 
 `schema_hints` types some columns (the rest inferred); `path_columns` names Hive-style folders
 loaded as columns; `metadata_columns` names the lineage columns written (NULL: the four of
-before, under their usual names).
+before, under their usual names). `rewritten_files` may be `replace`: a rewritten file's
+earlier rows are deleted in the commit that loads it, and `files.replaces_rows` marks the files
+still owed that.
 
 Revision ID: 20261203_0011
 Revises: 20261203_0010
@@ -21,7 +23,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OLD_POLICIES = ("ignore", "reload")
+NEW_POLICIES = (*OLD_POLICIES, "replace")
+
+
+def _policy_check(policies: Sequence[str]) -> None:
+    name = op.f("ck_ingestions_rewritten_file_policy")
+    op.drop_constraint(name, "ingestions", type_="check")
+    listed = ", ".join(f"'{policy}'" for policy in policies)
+    op.create_check_constraint(name, "ingestions", f"rewritten_file_policy IN ({listed})")
+
+
 def upgrade() -> None:
+    _policy_check(NEW_POLICIES)
+    op.add_column(
+        "files",
+        sa.Column("replaces_rows", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.add_column("ingestions", sa.Column("schema_hints", sa.Text(), nullable=True))
     op.add_column(
         "ingestions",
@@ -31,6 +49,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("files", "replaces_rows")
+    op.execute(
+        "UPDATE ingestions SET rewritten_file_policy = 'reload' "
+        "WHERE rewritten_file_policy = 'replace'"
+    )
+    _policy_check(OLD_POLICIES)
     op.drop_column("ingestions", "metadata_columns")
     op.drop_column("ingestions", "path_columns")
     op.drop_column("ingestions", "schema_hints")
