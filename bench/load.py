@@ -9,8 +9,9 @@ id, ingestion time), to tell the cost of those columns from the cost of the book
 is the job adding a single constant INT column: Spark's floor for adding any column at all (the
 scan's rows are copied once more by the projection), which no load path that adds columns can go
 below. Each runs three times (once with --quick), alternating, into fresh tables; the faster run is
-reported. Ours also runs with no lineage column at all (destination.metadata_columns all null):
-`no_metadata_ratio` is the plain job's time over that one's.
+reported. Ours also runs with no column added at all (destination.metadata_columns all null, and
+corrupt_records fail, so no `_corrupt_record` column either): `no_metadata_ratio` is the plain
+job's time over that one's.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def ingestion_for(
                 destination_table=f"ours_{uuid.uuid4().hex[:8]}",
                 max_files_per_batch=100_000,
                 metadata_columns=None if lineage else NO_LINEAGE,
+                # No column added at all: nor the corrupt-record column (corrupt rows fail).
+                format_options={} if lineage else {"corruptRecords": "fail"},
             ),
         )
 
@@ -210,10 +213,115 @@ def case(
     )
 
 
+MERGE_DDL = "id BIGINT, name STRING, amount DOUBLE"
+
+
+def merge_case(
+    spark: SparkSession,
+    sessions: sessionmaker[Session],
+    root: str,
+    environ: dict[str, str],
+    rounds: int,
+    table_rows: int,
+    batch_rows: int,
+) -> str:
+    """A batch of `batch_rows` (a tenth updates, the rest new keys) merged by id into a table of
+    `table_rows`: ours (a merge ingestion's claimed batch) against a hand-written MERGE INTO of
+    the same files, with the same lineage columns, each into a fresh copy of the table."""
+    base = f"lake.bench_load.merge_base_{uuid.uuid4().hex[:8]}"
+    lineage = (
+        "CAST(NULL AS STRING) AS _source_file, CAST(NULL AS TIMESTAMP) AS _source_modified_at, "
+        "'seed' AS _batch_id, CAST(NULL AS TIMESTAMP) AS _ingested_at"
+    )
+    spark.sql(
+        f"CREATE TABLE {base} USING iceberg AS SELECT id, concat('n', id) AS name, "
+        f"CAST(id % 1000 AS DOUBLE) AS amount, {lineage} FROM range({table_rows})"
+    )
+    updates = batch_rows // 10
+    spark.sql(
+        f"SELECT id * 10 AS id, 'updated' AS name, CAST(1.5 AS DOUBLE) AS amount FROM range({updates}) "
+        f"UNION ALL SELECT {table_rows} + id AS id, 'new' AS name, CAST(2.5 AS DOUBLE) AS amount "
+        f"FROM range({batch_rows - updates})"
+    ).repartition(8).write.parquet(f"s3a://{root}/merge")
+    uri = f"s3://{root}/merge"
+
+    def fresh_copy() -> str:
+        table = f"bench_load.merge_{uuid.uuid4().hex[:8]}"
+        spark.sql(f"CREATE TABLE lake.{table} USING iceberg AS SELECT * FROM {base}")
+        return table
+
+    def baseline() -> None:
+        table = f"lake.{fresh_copy()}"
+        started = time.perf_counter()
+        # A MERGE refuses Spark's hidden _metadata column and non-deterministic input_file_name()
+        # in its source: the hand-written job names the folder and its own time.
+        source = spark.read.parquet(f"s3a://{root}/merge").select(
+            "*",
+            F.lit(f"s3a://{root}/merge").alias("_source_file"),
+            F.current_timestamp().alias("_source_modified_at"),
+            F.lit(str(uuid.uuid4())).alias("_batch_id"),
+            F.current_timestamp().alias("_ingested_at"),
+        )
+        (
+            source.alias("s")
+            .mergeInto(table, F.expr(f"{table}.id = s.id"))
+            .whenMatched()
+            .updateAll()
+            .whenNotMatched()
+            .insertAll()
+            .merge()
+        )
+        timings["baseline"].append(time.perf_counter() - started)
+
+    def ours() -> int:
+        namespace, table = fresh_copy().split(".")
+        with transaction(sessions) as session:
+            tenant = TenantRepository(session).create(f"bench-{uuid.uuid4().hex[:6]}")
+            ingestion = IngestionStore(session).create(
+                tenant.id,
+                spec_of_columns(
+                    name="merge",
+                    source_uri=uri,
+                    source_glob="*.parquet",
+                    credential_ref="env:BENCH_S3",
+                    format=FileFormat.PARQUET,
+                    destination_catalog="lake",
+                    destination_namespace=namespace,
+                    destination_table=table,
+                    write_mode="merge",
+                    merge_keys=["id"],
+                    max_files_per_batch=100_000,
+                ),
+            )
+            discover(session, ingestion, LATER, environ)
+            batch = FileLedger(session).claim_batch(ingestion.id, 100_000, 10**13)
+        assert batch is not None
+        started = time.perf_counter()
+        result = load_claimed_batch(sessions, spark, ingestion, batch)
+        timings["ours"].append(time.perf_counter() - started)
+        assert result.failed_files == 0, "no file should fail"
+        final = int(spark.table(f"lake.{namespace}.{table}").count())
+        if final != table_rows + batch_rows - updates:
+            raise SystemExit(
+                f"merge: the table has {final} rows, not {table_rows + batch_rows - updates}"
+            )
+        return result.rows
+
+    timings: dict[str, list[float]] = {"ours": [], "baseline": []}
+    for _ in range(rounds):
+        baseline()
+        ours()
+    seconds, hand = min(timings["ours"]), min(timings["baseline"])
+    return (
+        f"RESULT load case=merge table_rows={table_rows} batch_rows={batch_rows} "
+        f"merge_seconds={seconds:.2f} baseline_merge_seconds={hand:.2f} merge_ratio={hand / seconds:.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="~40 MB CSV and 500 JSON files")
-    parser.add_argument("--case", choices=["a", "b"], help="run one case only")
+    parser.add_argument("--case", choices=["a", "b", "merge"], help="run one case only")
     args = parser.parse_args()
     csv_rows, json_files = (400_000, 500) if args.quick else (10_000_000, 10_000)
     rounds = 1 if args.quick else 3
@@ -240,6 +348,12 @@ def main() -> int:
                 print(f"case a: one CSV of {size / 1e9:.2f} GB", flush=True)
                 results.append(
                     case("a", spark, sessions, f"s3://{root}/a", FileFormat.CSV, environ, rounds)
+                )
+                print(results[-1], flush=True)
+            if args.case in (None, "merge"):
+                table_rows, batch_rows = (1_000_000, 100_000) if args.quick else (10**7, 10**6)
+                results.append(
+                    merge_case(spark, sessions, root, environ, rounds, table_rows, batch_rows)
                 )
                 print(results[-1], flush=True)
             if args.case in (None, "b"):

@@ -487,3 +487,82 @@ def test_a_rewritten_file_replaces_its_rows_in_one_commit_and_recovers_after_a_c
     emptied = load(sessions, spark, ingestion, place)
     assert emptied.failed_files == 0
     assert ids_by_file(spark, ingestion) == {"a.csv": [30, 31, 32], "c.csv": [20]}
+
+
+def test_merge_upserts_by_key_across_batches_and_a_full_refresh_rebuilds_it(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    import time
+
+    from autoloader_ingest.batches import load_spec
+    from autoloader_metadata.db import transaction
+    from autoloader_metadata.enums import FileStatus
+    from autoloader_metadata.ledger import FileLedger
+    from autoloader_metadata.refresh import Refreshes
+
+    from autoloader_spark.load import delete_batches
+
+    def state() -> dict[int, str]:
+        rows = table_of(spark, ingestion).select("id", "value").collect()
+        assert len(rows) == len({r.id for r in rows}), "a key is in the table twice"
+        return {r.id: r.value for r in rows}
+
+    # Batch 1: key 1 twice in one file (its last row wins), key 2 in two files (the later
+    # file wins).
+    place.put(
+        {
+            "a.json": json_lines(
+                {"id": 1, "value": "a1"}, {"id": 2, "value": "a2"}, {"id": 1, "value": "a1-last"}
+            )
+        }
+    )
+    time.sleep(1.5)
+    place.put({"b.json": json_lines({"id": 2, "value": "b2"})})
+    ingestion = new_ingestion(
+        sessions,
+        place,
+        format=FileFormat.JSON,
+        write_mode="merge",
+        merge_keys=["id"],
+        delete_when="deleted = true",
+        schema_hints="deleted BOOLEAN",
+        rewritten_file_policy="reload",
+    )
+    first = load(sessions, spark, ingestion, place)
+    assert state() == {1: "a1-last", 2: "b2"}
+    assert first.rows == 2  # rows the batch wrote
+
+    # Batch 2: a new key, an update.
+    place.put({"c.json": json_lines({"id": 3, "value": "c3"}, {"id": 1, "value": "c1"})})
+    load(sessions, spark, ingestion, place)
+    assert state() == {1: "c1", 2: "b2", 3: "c3"}
+
+    # Batch 3: delete markers (one for a key the table lacks: nothing is inserted) and an
+    # update.
+    place.put(
+        {
+            "d.json": json_lines(
+                {"id": 2, "deleted": True},
+                {"id": 4, "value": "gone", "deleted": True},
+                {"id": 3, "value": "d3", "deleted": False},
+            )
+        }
+    )
+    load(sessions, spark, ingestion, place)
+    assert state() == {1: "c1", 3: "d3"}
+    snapshots = spark.sql(
+        f"SELECT operation FROM lake.{NAMESPACE}.{ingestion.spec.destination.table}.snapshots"
+    ).collect()
+    assert len(snapshots) == 3  # one commit per batch
+
+    # A full refresh deletes every batch's rows and loads every file again, oldest first.
+    with sessions() as session:
+        batch_ids = Refreshes(session).loaded_batches(ingestion.id)
+    deleted = delete_batches(spark, load_spec(ingestion), [str(b) for b in batch_ids])
+    assert deleted == 2
+    assert state() == {}
+    with transaction(sessions) as session:
+        assert FileLedger(session).reprocess(ingestion.id, statuses=[FileStatus.LOADED]) == 4
+    rebuilt = load(sessions, spark, ingestion, place)
+    assert rebuilt.loaded_files == 4
+    assert state() == {1: "c1", 3: "d3"}

@@ -15,6 +15,7 @@ from autoloader_metadata.enums import (
     ListingMode,
     RewrittenFilePolicy,
     SchemaEvolution,
+    WriteMode,
 )
 from autoloader_metadata.failures import ErrorCategory
 from autoloader_model import validation
@@ -74,6 +75,9 @@ class DestinationPatch(Strict):
     table: str | None = None
     partitioning: list[str] | None = None
     properties: dict[str, str] | None = None
+    write_mode: WriteMode | None = None
+    keys: list[str] | None = None
+    delete_when: str | None = None
     metadata_columns: dict[str, str | None] | None = Field(
         default=None, description="Merged into the current choice: {ingested_at: null} drops one."
     )

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
-from autoloader_metadata.enums import RewrittenFilePolicy
+from autoloader_metadata.enums import RewrittenFilePolicy, WriteMode
 from autoloader_metadata.failures import ErrorCategory, FileFailure
 from autoloader_metadata.ledger import DEFAULT_MAX_ATTEMPTS, ClaimedBatch, FileLedger, like_escape
 from autoloader_metadata.models import LedgerFile, SchemaVersion
@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from autoloader_spark.classify import classify
+from autoloader_spark.conditions import parse_condition
 from autoloader_spark.formats import ReadSpec
 from autoloader_spark.identifiers import TableRef
 from autoloader_spark.load import (
@@ -80,6 +81,8 @@ def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> 
         schema_hints=_parse_ddl(wanted.schema_hints) if wanted.schema_hints else None,
         path_columns=list(source.path_columns),
         replaces_rewritten=source.rewritten_files is RewrittenFilePolicy.REPLACE,
+        merge_keys=list(destination.keys) if destination.write_mode is WriteMode.MERGE else [],
+        delete_when=parse_condition(destination.delete_when) if destination.delete_when else None,
         column_names=wanted.column_names.value,
         max_file_bytes=ingestion.spec.batch.max_file_bytes,
     )

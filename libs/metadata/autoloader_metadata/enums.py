@@ -34,6 +34,13 @@ class RewrittenFilePolicy(StrEnum):
     REPLACE = "replace"  # the earlier versions' rows are deleted in the commit of the new one
 
 
+class WriteMode(StrEnum):
+    """How a batch's rows meet the table: appended, or upserted by the ingestion's keys."""
+
+    APPEND = "append"
+    MERGE = "merge"
+
+
 class ListingMode(StrEnum):
     """FULL lists the whole source each run; START_AFTER lists only keys after the last one seen
     (for keys that grow in order, such as dated prefixes), with a periodic full listing."""

@@ -16,6 +16,7 @@ from autoloader_metadata.enums import (
     ListingMode,
     RewrittenFilePolicy,
     SchemaEvolution,
+    WriteMode,
 )
 from sqlalchemy import (
     BigInteger,
@@ -206,6 +207,13 @@ class Ingestion(Base):
     table_properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Lineage columns by name (null: not written); NULL in the column: the defaults.
     metadata_columns: Mapped[dict[str, Any] | None]
+    write_mode: Mapped[WriteMode] = mapped_column(
+        enum_column(WriteMode, "write_mode"),
+        default=WriteMode.APPEND,
+        server_default=WriteMode.APPEND.value,
+    )
+    merge_keys: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    delete_when: Mapped[str | None] = mapped_column(Text)
     # Schedule and execution
     schedule_cron: Mapped[str | None] = mapped_column(String(128))
     schedule_timezone: Mapped[str] = mapped_column(String(64), default="UTC")

@@ -16,6 +16,7 @@ from autoloader_metadata.enums import (
     ListingMode,
     RewrittenFilePolicy,
     SchemaEvolution,
+    WriteMode,
 )
 from autoloader_model import validation
 from pydantic import (
@@ -143,6 +144,23 @@ class DestinationSpec(Strict):
         dict[str, Annotated[str, Field(max_length=1024, pattern=NO_NUL)]],
         AfterValidator(validation.unless_stored(validation.table_properties)),
     ] = Field(default_factory=dict, max_length=64)
+    write_mode: WriteMode = Field(
+        default=WriteMode.APPEND,
+        description="append: every batch's rows are added. merge: each batch is upserted by "
+        "`keys` (MERGE INTO); of a key's rows in one batch the last file by modification time "
+        "wins, then the file's last row.",
+    )
+    keys: list[Annotated[str, Field(min_length=1, max_length=128, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=16, examples=[["order_id"]]
+    )
+    delete_when: Annotated[
+        str | None, Field(max_length=1100), AfterValidator(validation.delete_when)
+    ] = Field(
+        default=None,
+        examples=["deleted = true"],
+        description="With merge: a row meeting this deletes its key's row (a soft-delete "
+        "marker); `<column> = <true|false|integer|'text'>`.",
+    )
     metadata_columns: MetadataColumns = Field(
         default_factory=MetadataColumns,
         examples=[{"source_file": "_source_file", "batch_id": "_batch_id", "ingested_at": None}],
@@ -150,6 +168,24 @@ class DestinationSpec(Strict):
         "refresh needs batch_id; rows per file in a batch of many files need source_file and "
         "batch_id (else only the batch's rows are counted).",
     )
+
+    @model_validator(mode="after")
+    def merge_has_keys(self) -> DestinationSpec:
+        merging = self.write_mode is WriteMode.MERGE
+        if merging and not self.keys:
+            raise ValueError("destination.keys: write_mode merge upserts by keys; name them")
+        if not merging and (self.keys or self.delete_when):
+            raise ValueError("destination.keys and delete_when apply to write_mode merge only")
+        lineage = self.metadata_columns
+        if merging and (not lineage.counts_rows_per_file or lineage.source_modified_at is None):
+            raise ValueError(
+                "destination.metadata_columns: merge orders a key's rows by source_modified_at "
+                "and source_file, and finds its commit by batch_id; keep all three"
+            )
+        folded = [k.casefold() for k in self.keys]
+        if len(set(folded)) != len(folded):
+            raise ValueError("destination.keys: a key is named twice")
+        return self
 
 
 class ScheduleSpec(Strict):
@@ -194,6 +230,18 @@ class IngestionSpec(Strict):
     )
     cluster: ClusterName = "default"
     paused: bool = False
+
+    @model_validator(mode="after")
+    def merge_does_not_replace(self) -> IngestionSpec:
+        if (
+            self.destination.write_mode is WriteMode.MERGE
+            and self.source.rewritten_files is RewrittenFilePolicy.REPLACE
+        ):
+            raise ValueError(
+                "source.rewritten_files: a merge ingestion upserts a rewritten file's rows by "
+                "key; use reload with write_mode merge, not replace"
+            )
+        return self
 
     @model_validator(mode="after")
     def replace_has_its_lineage(self) -> IngestionSpec:

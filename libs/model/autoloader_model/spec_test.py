@@ -92,6 +92,40 @@ def error_of(document: dict[str, Any]) -> tuple[tuple[str | int, ...], str]:
             "replace finds a file's earlier rows",
         ),
         (
+            {"destination": {"write_mode": "merge"}},
+            ("destination",),
+            "name them",
+        ),
+        (
+            {"destination": {"keys": ["id"]}},
+            ("destination",),
+            "apply to write_mode merge only",
+        ),
+        (
+            {"destination": {"write_mode": "merge", "keys": ["id"], "delete_when": "1=1"}},
+            ("destination", "delete_when"),
+            "write <column> = <value>",
+        ),
+        (
+            {
+                "destination": {
+                    "write_mode": "merge",
+                    "keys": ["id"],
+                    "metadata_columns": {"source_modified_at": None},
+                }
+            },
+            ("destination",),
+            "keep all three",
+        ),
+        (
+            {
+                "source": {"rewritten_files": "replace"},
+                "destination": {"write_mode": "merge", "keys": ["id"]},
+            },
+            (),
+            "use reload with write_mode merge",
+        ),
+        (
             {"source": {"path_columns": ["_batch_id"]}},
             (),
             "also a lineage column",

@@ -10,6 +10,7 @@ from autoloader_model.ddl import DDLError, parse_ddl
 from prefect.client.schemas.schedules import CronSchedule
 from pydantic import ValidationError, ValidationInfo
 
+from autoloader_spark.conditions import parse_condition
 from autoloader_spark.errors import InvalidIdentifier
 from autoloader_spark.identifiers import partition_sql, quote
 from autoloader_storage.errors import InvalidSourceURI
@@ -176,6 +177,12 @@ def table_properties(values: dict[str, str]) -> dict[str, str]:
                 "(docs: README, Loading into Iceberg)"
             )
     return values
+
+
+def delete_when(value: str | None) -> str | None:
+    if value is not None:
+        parse_condition(value)
+    return value
 
 
 def schema_ddl(value: str | None) -> str | None:

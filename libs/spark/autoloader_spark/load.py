@@ -32,6 +32,7 @@ from pyspark.sql.types import (
 from autoloader_spark import evolution, formats, names, path_columns, table
 from autoloader_spark.blame import blamed_file
 from autoloader_spark.classify import classify
+from autoloader_spark.conditions import Equals
 from autoloader_spark.errors import (
     FileRejected,
     NewColumnsRejected,
@@ -42,6 +43,7 @@ from autoloader_spark.errors import (
 from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, quote_column, sql_string
 from autoloader_spark.lineage import MetadataColumns
+from autoloader_spark.merge import merge_by_key
 from autoloader_spark.options import CorruptRecords
 from autoloader_spark.paths import load_files, spark_file_uri
 from autoloader_spark.session import cluster_parallelism, with_deadline
@@ -67,10 +69,17 @@ class LoadSpec:
     schema_hints: StructType | None = None  # types of some columns; the rest inferred
     path_columns: Sequence[str] = ()  # Hive-style key=value folders read as columns
     replaces_rewritten: bool = False  # rewritten files' earlier rows are replaced (not kept)
+    merge_keys: Sequence[str] = ()  # upsert each batch by these columns (else append)
+    delete_when: Equals | None = None  # with merge_keys: a row so marked deletes its key's row
     column_names: str = names.KEEP
     max_file_bytes: int | None = None
     write_timeout: float = 3600.0
     query_timeout: float = 600.0
+
+    @property
+    def commits_by_merge(self) -> bool:
+        """Whether a batch may be committed by a MERGE, whose snapshot names no batch."""
+        return self.replaces_rewritten or bool(self.merge_keys)
 
 
 @dataclass(frozen=True)
@@ -184,8 +193,9 @@ def load_batch(
         only = remaining[0].spark_path if len(remaining) == 1 else None
         committed = find_committed_batch(spark, spec, batch_id, only)
         if committed is None and outcome.merged:
-            # The MERGE deleted rewritten files' old rows and added none: no data file holds
-            # the batch. Recovery of such a batch releases it, and loading again is harmless.
+            # The MERGE deleted rows and added none (rewritten files emptied, or only delete
+            # markers): no data file holds the batch. Recovery of such a batch releases it,
+            # and loading it again deletes nothing more.
             outcome.rows_per_file = {f.id: 0 for f in remaining}
         elif committed is None:
             raise SparkLoadError(f"batch {batch_id} was appended, but no snapshot names it")
@@ -298,7 +308,19 @@ def _append(
     if partitions is not None:
         frame = frame.coalesce(partitions)
     replacing = [f for f in files if f.replaces_rows]
-    if replacing:
+    if spec.merge_keys:
+        merge_by_key(
+            spark,
+            spec.table.sql,
+            frame,
+            spec.merge_keys,
+            spec.delete_when,
+            spec.metadata,
+            spec.write_timeout,
+            batch_id,
+        )
+        outcome.merged = True
+    elif replacing:
         _replace_rows(spark, spec, frame, replacing, batch_id)
         outcome.merged = True
     else:
@@ -637,7 +659,7 @@ def find_committed_batch(
         spec.query_timeout,
         "looking up the batch's snapshot",
     )
-    if not rows and spec.replaces_rewritten:
+    if not rows and spec.commits_by_merge:
         return _committed_by_merge(spark, spec, batch_id)
     if not rows:
         return None

@@ -4,7 +4,8 @@
 loaded as columns; `metadata_columns` names the lineage columns written (NULL: the four of
 before, under their usual names). `rewritten_files` may be `replace`: a rewritten file's
 earlier rows are deleted in the commit that loads it, and `files.replaces_rows` marks the files
-still owed that.
+still owed that. `write_mode` merge upserts each batch by `merge_keys`, `delete_when` naming
+soft-delete markers.
 
 Revision ID: 20261203_0011
 Revises: 20261203_0010
@@ -46,9 +47,33 @@ def upgrade() -> None:
         sa.Column("path_columns", JSONB(), nullable=False, server_default=sa.text("'[]'::jsonb")),
     )
     op.add_column("ingestions", sa.Column("metadata_columns", JSONB(), nullable=True))
+    op.add_column(
+        "ingestions",
+        sa.Column(
+            "write_mode",
+            sa.Enum(
+                "append",
+                "merge",
+                name="write_mode",
+                native_enum=False,
+                create_constraint=True,
+                length=32,
+            ),
+            nullable=False,
+            server_default="append",
+        ),
+    )
+    op.add_column(
+        "ingestions",
+        sa.Column("merge_keys", JSONB(), nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
+    op.add_column("ingestions", sa.Column("delete_when", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("ingestions", "delete_when")
+    op.drop_column("ingestions", "merge_keys")
+    op.drop_column("ingestions", "write_mode")
     op.drop_column("files", "replaces_rows")
     op.execute(
         "UPDATE ingestions SET rewritten_file_policy = 'reload' "
