@@ -48,6 +48,8 @@ FOREIGN: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/runs/{run_id}/cancel"): None,
     ("GET", "/api/v1/ingestions/{ingestion_id}/files"): None,
     ("POST", "/api/v1/ingestions/{ingestion_id}/files/reprocess"): {"statuses": ["loaded"]},
+    ("GET", "/api/v1/ingestions/{ingestion_id}/schema-versions"): None,
+    ("GET", "/api/v1/ingestions/{ingestion_id}/schema-versions/{version}"): None,
     ("POST", "/api/v1/ingestions/{ingestion_id}/refresh/full"): {"confirm": True},
     ("POST", "/api/v1/ingestions/{ingestion_id}/refresh/new-only"): {"confirm": True},
 }
@@ -92,7 +94,7 @@ def test_a_tenant_never_reaches_another_tenants_objects(api: ApiProcess, place: 
     assert run.status_code == 202, run.text
     preview = owner.post(f"/api/v1/ingestions/{ingestion_id}/preview", json={})
     assert preview.status_code == 202, preview.text
-    ids = {"ingestion_id": ingestion_id, "run_id": run.json()["run_id"]}
+    ids = {"ingestion_id": ingestion_id, "run_id": run.json()["run_id"], "version": "1"}
     preview_ids = {**ids, "run_id": preview.json()["run_id"]}
 
     for (method, template), body in FOREIGN.items():
@@ -286,6 +288,7 @@ def test_keys_and_scopes_are_enforced_on_every_endpoint(api: ApiProcess) -> None
     ids = {
         "ingestion_id": str(uuid.uuid4()),
         "run_id": str(uuid.uuid4()),
+        "version": "1",
         "key_id": str(uuid.uuid4()),
         "tenant_id": str(uuid.uuid4()),
         "name": "default",
