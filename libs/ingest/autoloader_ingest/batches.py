@@ -62,7 +62,7 @@ class BatchResult:
             snapshot_id=snapshots[-1] if snapshots else None,
             dropped_records=sum(p.dropped_records for p in parts),
             parts=sum(p.parts for p in parts),
-            warnings=tuple(w for p in parts for w in p.warnings),
+            warnings=tuple(dict.fromkeys(w for p in parts for w in p.warnings)),  # once each
         )
 
 
