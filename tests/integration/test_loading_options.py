@@ -566,3 +566,29 @@ def test_merge_upserts_by_key_across_batches_and_a_full_refresh_rebuilds_it(
     rebuilt = load(sessions, spark, ingestion, place)
     assert rebuilt.loaded_files == 4
     assert state() == {1: "c1", 3: "d3"}
+
+
+def test_a_parquet_merge_keeps_a_keys_last_row_by_row_index(
+    spark: SparkSession, sessions: sessionmaker[Session], place: Place
+) -> None:
+    rows = [(1, "first"), (2, "only"), (1, "second"), (1, "last")]
+    spark.createDataFrame(rows, "id BIGINT, value STRING").coalesce(1).write.parquet(
+        f"s3a://{place.root}/1"
+    )
+    ingestion = new_ingestion(
+        sessions,
+        place,
+        format=FileFormat.PARQUET,
+        source_glob="**/*.parquet",
+        write_mode="merge",
+        merge_keys=["id"],
+    )
+    result = load(sessions, spark, ingestion, place)
+
+    table = table_of(spark, ingestion)
+    assert sorted(tuple(r) for r in table.select("id", "value").collect()) == [
+        (1, "last"),
+        (2, "only"),
+    ]
+    assert "__autoloader_row" not in table.columns
+    assert result.rows == 2

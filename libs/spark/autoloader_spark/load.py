@@ -43,7 +43,7 @@ from autoloader_spark.errors import (
 from autoloader_spark.formats import CORRUPT_COLUMN, ReadSpec
 from autoloader_spark.identifiers import TableRef, quote, quote_column, sql_string
 from autoloader_spark.lineage import MetadataColumns
-from autoloader_spark.merge import merge_by_key
+from autoloader_spark.merge import ROW_ORDER, merge_by_key, row_order
 from autoloader_spark.options import CorruptRecords
 from autoloader_spark.paths import load_files, spark_file_uri
 from autoloader_spark.session import cluster_parallelism, with_deadline
@@ -292,7 +292,8 @@ def _append(
         outcome.dropped_records += int(counted[0]) if counted else 0
         frame = frame.where(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
     read_frame = frame
-    present = with_deadline(spark, lambda: read_frame.schema, seconds, "analysing the read")
+    analysed = with_deadline(spark, lambda: read_frame.schema, seconds, "analysing the read")
+    present = StructType([f for f in analysed.fields if f.name != ROW_ORDER])
     if existing is None:
         table.create_table(spark, spec.table, present, spec.partitioning, spec.properties, seconds)
         existing = present
@@ -318,6 +319,7 @@ def _append(
             spec.metadata,
             spec.write_timeout,
             batch_id,
+            ordered_by_row_index=spec.read.format == "parquet",
         )
         outcome.merged = True
     elif replacing:
@@ -514,7 +516,9 @@ def _read(
         if frame is None:
             frame = load_files(read, paths)
         # Lineage first: Spark's hidden _metadata column does not survive a projection.
-        frame = _with_lineage(frame, spec.metadata, path_fields, batch_id, group)
+        # A merge ranks a key's rows by their place in their file.
+        order = row_order(spec.read.format) if spec.merge_keys else None
+        frame = _with_lineage(frame, spec.metadata, path_fields, batch_id, group, order)
         frames.append(_renamed_frame(frame, renamed))
     if len(frames) == 1:
         return frames[0]
@@ -756,8 +760,9 @@ def _with_lineage(
     path_fields: Sequence[StructField],
     batch_id: str,
     files: Sequence[FileToLoad],
+    order: Column | None = None,
 ) -> DataFrame:
-    """Adds the path and lineage columns. A batch of one file (a large file, typically) gets
+    """Adds the path and lineage columns (and a merge's ROW_ORDER). A batch of one file (a large file, typically) gets
     them as constants: Spark's _metadata column adds a copy of every row to the scan, and with
     one file the values are known without it."""
     lone = files[0] if len(files) == 1 else None
@@ -781,6 +786,8 @@ def _with_lineage(
     wanted[meta.batch_id] = F.lit(batch_id)
     wanted[meta.ingested_at] = F.lit(datetime.now(UTC))
     columns += [wanted[name].alias(name) for name in meta.names()]
+    if order is not None:
+        columns.append(order.alias(ROW_ORDER))
     return frame.select("*", *columns) if columns else frame
 
 
