@@ -7,11 +7,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from autoloader_discovery.discover import discover
+from autoloader_ingest.batches import BatchResult, load_claimed_batch
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileFormat
 from autoloader_metadata.ledger import FileLedger
+from autoloader_metadata.models import LedgerFile
 from autoloader_model.ingestion import Ingestion, spec_of_columns
 from autoloader_model.store import IngestionStore
+from pyspark.sql import SparkSession
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place
 from support import create_ingestion
@@ -53,3 +57,21 @@ def discover_and_claim(sessions: sessionmaker[Session], ingestion: Ingestion, pl
     with transaction(sessions) as session:
         discover(session, ingestion, LATER, place.environ)
         return FileLedger(session).claim_batch(ingestion.id, 1000, 10**12)
+
+
+def ingest(
+    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, place: Place
+) -> BatchResult:
+    """Discovers the place's files and loads the first batch of them."""
+    batch = discover_and_claim(sessions, ingestion, place)
+    assert batch is not None, "discovery should have found files to load"
+    return load_claimed_batch(sessions, spark, ingestion, batch)
+
+
+def files_by_name(sessions: sessionmaker[Session], ingestion: Ingestion) -> dict[str, LedgerFile]:
+    """The ingestion's ledger files by file name."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(LedgerFile).where(LedgerFile.ingestion_id == ingestion.id)
+        ).all()
+    return {row.path.rsplit("/", 1)[1]: row for row in rows}

@@ -13,13 +13,13 @@ from typing import Any
 import load_workers
 import pytest
 from autoloader_discovery.discover import discover
-from autoloader_ingest.batches import BatchResult, load_claimed_batch, recover_batch
+from autoloader_ingest.batches import load_claimed_batch, recover_batch
 from autoloader_metadata.db import transaction
 from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import LedgerFile, SchemaVersion
 from autoloader_model.ingestion import Ingestion
-from loading_support import LATER, discover_and_claim, new_ingestion
+from loading_support import LATER, discover_and_claim, ingest, new_ingestion
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 from sqlalchemy import select
@@ -48,14 +48,6 @@ def database(stack: dict[str, str]) -> str:
 @pytest.fixture
 def place(stack: dict[str, str], tmp_path: Path) -> Place:
     return new_place("s3", stack, tmp_path)
-
-
-def ingest(
-    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, place: Place
-) -> BatchResult:
-    batch = discover_and_claim(sessions, ingestion, place)
-    assert batch is not None, "discovery should have found files to load"
-    return load_claimed_batch(sessions, spark, ingestion, batch)
 
 
 def rows_of(

@@ -13,12 +13,18 @@ from typing import Any
 
 import pytest
 from api_process import ApiProcess, api_environment
-from autoloader_ingest.batches import BatchResult, load_claimed_batch
 from autoloader_metadata.enums import FileFormat
 from autoloader_metadata.models import Batch, LedgerFile
 from autoloader_model.ingestion import Ingestion
 from autoloader_model.store import IngestionStore
-from loading_support import LATER, NAMESPACE, discover_and_claim, new_ingestion
+from loading_support import (
+    LATER,
+    NAMESPACE,
+    discover_and_claim,
+    files_by_name,
+    ingest,
+    new_ingestion,
+)
 from pyspark.sql import DataFrame, SparkSession
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,22 +58,6 @@ def table_of(spark: SparkSession, ingestion: Ingestion) -> DataFrame:
     return spark.table(name)
 
 
-def load(
-    sessions: sessionmaker[Session], spark: SparkSession, ingestion: Ingestion, place: Place
-) -> BatchResult:
-    batch = discover_and_claim(sessions, ingestion, place)
-    assert batch is not None
-    return load_claimed_batch(sessions, spark, ingestion, batch)
-
-
-def files_by_name(sessions: sessionmaker[Session], ingestion: Ingestion) -> dict[str, LedgerFile]:
-    with sessions() as session:
-        rows = session.scalars(
-            select(LedgerFile).where(LedgerFile.ingestion_id == ingestion.id)
-        ).all()
-    return {row.path.rsplit("/", 1)[1]: row for row in rows}
-
-
 def types_of(frame: DataFrame) -> dict[str, str]:
     return {f.name: f.dataType.simpleString() for f in frame.schema.fields}
 
@@ -94,7 +84,7 @@ def test_hints_type_the_columns_they_name_and_inference_types_the_rest(
         schema_hints="amount DECIMAL(12,2), at TIMESTAMP, absent INT",
     )
 
-    result = load(sessions, spark, ingestion, place)
+    result = ingest(sessions, spark, ingestion, place)
 
     table = table_of(spark, ingestion)
     types = types_of(table)
@@ -116,7 +106,7 @@ def test_hints_type_a_csv_and_cast_a_parquet_file_to_the_hinted_type(
 ) -> None:
     place.put({"a.csv": b"id,amount,day\n1,10.5,2026-11-30\n2,3,2026-12-01\n"})
     csv = new_ingestion(sessions, place, schema_hints="id BIGINT, day DATE")
-    load(sessions, spark, csv, place)
+    ingest(sessions, spark, csv, place)
     table = table_of(spark, csv)
     types = types_of(table)
     # amount has no hint and the ingestion no inferSchema: a string, as the file writes it.
@@ -137,7 +127,7 @@ def test_hints_type_a_csv_and_cast_a_parquet_file_to_the_hinted_type(
         source_glob="**/*.parquet",
         schema_hints="amount DECIMAL(10,2)",
     )
-    load(sessions, spark, parquet, parquet_place)
+    ingest(sessions, spark, parquet, parquet_place)
     table = table_of(spark, parquet)
     assert (types_of(table)["id"], types_of(table)["amount"]) == ("int", "decimal(10,2)")
     assert sorted(tuple(r) for r in table.select("id", "amount").collect()) == [
@@ -164,7 +154,7 @@ def test_path_columns_are_typed_and_filled_and_a_path_without_one_gets_null(
         schema_hints="month STRING",
     )
 
-    result = load(sessions, spark, ingestion, place)
+    result = ingest(sessions, spark, ingestion, place)
 
     table = table_of(spark, ingestion)
     types = types_of(table)
@@ -185,7 +175,7 @@ def test_path_columns_are_typed_and_filled_and_a_path_without_one_gets_null(
     # A later batch of one file (its columns are constants); a value that is no integer fails
     # its file, which says why, and loads nothing.
     place.put({"year=2027/month=01/region=ap/d.csv": b"id\n5\n", "year=soon/e.csv": b"id\n6\n"})
-    second = load(sessions, spark, ingestion, place)
+    second = ingest(sessions, spark, ingestion, place)
     assert (second.loaded_files, second.failed_files) == (1, 1)
     files = files_by_name(sessions, ingestion)
     assert files["e.csv"].error_category == "schema_mismatch"
@@ -208,7 +198,7 @@ def test_lineage_columns_are_written_as_chosen_and_none_at_all_still_counts_the_
             "source_size": "_size",
         },
     )
-    result = load(sessions, spark, chosen, place)
+    result = ingest(sessions, spark, chosen, place)
     table = table_of(spark, chosen)
     lineage = ["src", "_source_modified_at", "_batch_id", "_size"]
     assert table.columns == ["id", "_corrupt_record", *lineage]
@@ -228,7 +218,7 @@ def test_lineage_columns_are_written_as_chosen_and_none_at_all_still_counts_the_
             "ingested_at": None,
         },
     )
-    result = load(sessions, spark, bare, place)
+    result = ingest(sessions, spark, bare, place)
     assert table_of(spark, bare).columns == ["id", "_corrupt_record"]
     assert result.rows == 3 and result.loaded_files == 2
     files = files_by_name(sessions, bare)
@@ -256,12 +246,12 @@ def test_an_int_column_widens_to_bigint_and_a_struct_gains_a_field(
         format=FileFormat.PARQUET,
         source_glob="**/*.parquet",
     )
-    load(sessions, spark, ingestion, place)
+    ingest(sessions, spark, ingestion, place)
     assert types_of(table_of(spark, ingestion))["qty"] == "int"
 
     big = 2**40
     spark.createDataFrame([(2, big)], "id INT, qty BIGINT").coalesce(1).write.parquet(f"{root}/2")
-    second = load(sessions, spark, ingestion, place)
+    second = ingest(sessions, spark, ingestion, place)
     assert second.failed_files == 0
     table = table_of(spark, ingestion)
     assert types_of(table)["qty"] == "bigint"
@@ -270,7 +260,7 @@ def test_an_int_column_widens_to_bigint_and_a_struct_gains_a_field(
     # An int file reads into the wider column; a double one cannot, and fails alone.
     spark.createDataFrame([(3, 5)], "id INT, qty INT").coalesce(1).write.parquet(f"{root}/3")
     spark.createDataFrame([(4, 1.5)], "id INT, qty DOUBLE").coalesce(1).write.parquet(f"{root}/4")
-    third = load(sessions, spark, ingestion, place)
+    third = ingest(sessions, spark, ingestion, place)
     assert (third.loaded_files, third.failed_files) == (1, 1)
     failed = [f for f in files_by_name(sessions, ingestion).values() if f.status.value == "failed"]
     assert [f.error_category for f in failed] == ["schema_mismatch"]
@@ -281,9 +271,9 @@ def test_an_int_column_widens_to_bigint_and_a_struct_gains_a_field(
     json_place = new_place("s3", stack, tmp_path)
     json_place.put({"a.json": json_lines({"id": 1, "point": {"x": 1.5}})})
     nested = new_ingestion(sessions, json_place, format=FileFormat.JSON)
-    load(sessions, spark, nested, json_place)
+    ingest(sessions, spark, nested, json_place)
     json_place.put({"b.json": json_lines({"id": 2, "point": {"x": 2.5, "y": -1.0}})})
-    load(sessions, spark, nested, json_place)
+    ingest(sessions, spark, nested, json_place)
     table = table_of(spark, nested)
     assert types_of(table)["point"] == "struct<x:double,y:double>"
     points = sorted((r.id, r.point.x, r.point.y) for r in table.select("id", "point").collect())
@@ -359,7 +349,7 @@ def test_the_api_refuses_what_the_lineage_choice_cannot_do(
         with sessions() as session:
             ingestion = IngestionStore(session).find(uuid.UUID(ingestion_id))
         assert ingestion is not None
-        assert load(sessions, spark, ingestion, place).rows == 1
+        assert ingest(sessions, spark, ingestion, place).rows == 1
         refused = client.patch(
             f"/api/v1/ingestions/{ingestion_id}",
             json={"destination": {"metadata_columns": {"source_size": None}}},
@@ -436,20 +426,20 @@ def test_a_rewritten_file_replaces_its_rows_in_one_commit_and_recovers_after_a_c
     ingestion = new_ingestion(
         sessions, place, rewritten_file_policy="replace", schema_hints="id BIGINT"
     )
-    load(sessions, spark, ingestion, place)
+    ingest(sessions, spark, ingestion, place)
     assert ids_by_file(spark, ingestion) == {"a.csv": [1, 2, 3], "b.csv": [10, 11]}
 
     # Rewritten once: its three rows become two, in one more snapshot.
     before = snapshots_of(spark, ingestion)
     place.put({"a.csv": csv_ids(range(4, 6))})
-    first = load(sessions, spark, ingestion, place)
+    first = ingest(sessions, spark, ingestion, place)
     assert (first.loaded_files, first.rows) == (1, 2)
     assert ids_by_file(spark, ingestion) == {"a.csv": [4, 5], "b.csv": [10, 11]}
     assert snapshots_of(spark, ingestion) == before + 1
 
     # Rewritten again, beside a new file: one snapshot for both.
     place.put({"a.csv": csv_ids(range(6, 10)), "c.csv": csv_ids(range(20, 21))})
-    second = load(sessions, spark, ingestion, place)
+    second = ingest(sessions, spark, ingestion, place)
     assert (second.loaded_files, second.rows) == (2, 5)
     assert ids_by_file(spark, ingestion) == {
         "a.csv": [6, 7, 8, 9],
@@ -484,7 +474,7 @@ def test_a_rewritten_file_replaces_its_rows_in_one_commit_and_recovers_after_a_c
 
     # An emptied file's rows go too.
     place.put({"b.csv": b""})
-    emptied = load(sessions, spark, ingestion, place)
+    emptied = ingest(sessions, spark, ingestion, place)
     assert emptied.failed_files == 0
     assert ids_by_file(spark, ingestion) == {"a.csv": [30, 31, 32], "c.csv": [20]}
 
@@ -528,13 +518,13 @@ def test_merge_upserts_by_key_across_batches_and_a_full_refresh_rebuilds_it(
         schema_hints="deleted BOOLEAN",
         rewritten_file_policy="reload",
     )
-    first = load(sessions, spark, ingestion, place)
+    first = ingest(sessions, spark, ingestion, place)
     assert state() == {1: "a1-last", 2: "b2"}
     assert first.rows == 2  # rows the batch wrote
 
     # Batch 2: a new key, an update.
     place.put({"c.json": json_lines({"id": 3, "value": "c3"}, {"id": 1, "value": "c1"})})
-    load(sessions, spark, ingestion, place)
+    ingest(sessions, spark, ingestion, place)
     assert state() == {1: "c1", 2: "b2", 3: "c3"}
 
     # Batch 3: delete markers (one for a key the table lacks: nothing is inserted) and an
@@ -548,7 +538,7 @@ def test_merge_upserts_by_key_across_batches_and_a_full_refresh_rebuilds_it(
             )
         }
     )
-    load(sessions, spark, ingestion, place)
+    ingest(sessions, spark, ingestion, place)
     assert state() == {1: "c1", 3: "d3"}
     snapshots = spark.sql(
         f"SELECT operation FROM lake.{NAMESPACE}.{ingestion.spec.destination.table}.snapshots"
@@ -563,7 +553,7 @@ def test_merge_upserts_by_key_across_batches_and_a_full_refresh_rebuilds_it(
     assert state() == {}
     with transaction(sessions) as session:
         assert FileLedger(session).reprocess(ingestion.id, statuses=[FileStatus.LOADED]) == 4
-    rebuilt = load(sessions, spark, ingestion, place)
+    rebuilt = ingest(sessions, spark, ingestion, place)
     assert rebuilt.loaded_files == 4
     assert state() == {1: "c1", 3: "d3"}
 
@@ -583,7 +573,7 @@ def test_a_parquet_merge_keeps_a_keys_last_row_by_row_index(
         write_mode="merge",
         merge_keys=["id"],
     )
-    result = load(sessions, spark, ingestion, place)
+    result = ingest(sessions, spark, ingestion, place)
 
     table = table_of(spark, ingestion)
     assert sorted(tuple(r) for r in table.select("id", "value").collect()) == [

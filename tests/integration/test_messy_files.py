@@ -13,7 +13,7 @@ from autoloader_metadata.enums import BatchStatus, ColumnNames, FileFormat, File
 from autoloader_metadata.ledger import DEFAULT_MAX_ATTEMPTS
 from autoloader_metadata.models import Batch, LedgerFile
 from autoloader_model.ingestion import Ingestion
-from loading_support import NAMESPACE, discover_and_claim, new_ingestion
+from loading_support import NAMESPACE, discover_and_claim, files_by_name, new_ingestion
 from pyspark.sql import SparkSession
 from pyspark.sql.types import ArrayType, LongType, StructField, StructType
 from sqlalchemy import select
@@ -44,14 +44,6 @@ def place(stack: dict[str, str], tmp_path: Path) -> Place:
 
 def table_of(ingestion: Ingestion) -> str:
     return f"lake.{NAMESPACE}.{ingestion.spec.destination.table}"
-
-
-def files_of(sessions: sessionmaker[Session], ingestion: Ingestion) -> dict[str, LedgerFile]:
-    with sessions() as session:
-        rows = session.scalars(
-            select(LedgerFile).where(LedgerFile.ingestion_id == ingestion.id)
-        ).all()
-    return {row.path.rsplit("/", 1)[1]: row for row in rows}
 
 
 def outcome(files: dict[str, LedgerFile]) -> dict[str, tuple[str, str | None]]:
@@ -87,7 +79,7 @@ def test_a_messy_csv_batch_loads_its_good_files_and_fails_each_bad_one_by_catego
 
     result = load_claimed_batch(sessions, spark, ingestion, batch)
 
-    files = files_of(sessions, ingestion)
+    files = files_by_name(sessions, ingestion)
     assert outcome(files) == {
         "a_good.csv": ("loaded", None),
         "b_messy_header.csv": ("loaded", None),
@@ -150,7 +142,7 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
 
     load_claimed_batch(sessions, spark, ingestion, batch)
 
-    files = files_of(sessions, ingestion)
+    files = files_by_name(sessions, ingestion)
     assert outcome(files) == {
         "a_nested.json": ("loaded", None),
         "b_crafted.json": ("loaded", None),
@@ -240,7 +232,7 @@ def test_an_error_naming_no_file_splits_the_batch_until_only_the_culprit_fails(
 
     result = load_claimed_batch(sessions, spark, ingestion, batch)
 
-    files = files_of(sessions, ingestion)
+    files = files_by_name(sessions, ingestion)
     assert {n for n, f in files.items() if f.status is FileStatus.FAILED} == {"3b_ambiguous.json"}
     culprit = files["3b_ambiguous.json"]
     print(f"culprit: {culprit.error_category}: {culprit.last_error}")
@@ -286,7 +278,7 @@ def test_snake_case_names_load_and_names_that_collide_fail_the_file_naming_both(
 
     load_claimed_batch(sessions, spark, ingestion, batch)
 
-    files = files_of(sessions, ingestion)
+    files = files_by_name(sessions, ingestion)
     assert outcome(files) == {"a.csv": ("loaded", None), "b.csv": ("failed", "schema_mismatch")}
     assert "'order id' and 'Order_ID' both become 'order_id'" in (files["b.csv"].last_error or "")
     table = spark.table(table_of(ingestion))
@@ -308,6 +300,6 @@ def test_a_file_over_the_size_limit_fails_as_too_large_before_spark_reads_it(
 
     load_claimed_batch(sessions, spark, ingestion, batch)
 
-    files = files_of(sessions, ingestion)
+    files = files_by_name(sessions, ingestion)
     assert outcome(files) == {"small.csv": ("loaded", None), "big.csv": ("failed", "too_large")}
     assert "over the ingestion's limit of 1,000" in (files["big.csv"].last_error or "")

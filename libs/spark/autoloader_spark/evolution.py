@@ -37,12 +37,8 @@ def widens(table_type: DataType, file_type: DataType) -> bool:
         return True
     if isinstance(table_type, FloatType) and isinstance(file_type, DoubleType):
         return True
-    return (
-        isinstance(table_type, DecimalType)
-        and isinstance(file_type, DecimalType)
-        and file_type.scale == table_type.scale
-        and file_type.precision > table_type.precision
-    )
+    precisions = _decimal_precisions(table_type, file_type)
+    return precisions is not None and precisions[1] > precisions[0]
 
 
 def holds(table_type: DataType, file_type: DataType) -> bool:
@@ -56,12 +52,19 @@ def holds(table_type: DataType, file_type: DataType) -> bool:
         return file_rank <= table_rank
     if isinstance(table_type, DoubleType) and isinstance(file_type, FloatType):
         return True
-    return (
+    precisions = _decimal_precisions(table_type, file_type)
+    return precisions is not None and precisions[1] <= precisions[0]
+
+
+def _decimal_precisions(table_type: DataType, file_type: DataType) -> tuple[int, int] | None:
+    """(table's, files') precision of two decimals of one scale; None for any other pair."""
+    if (
         isinstance(table_type, DecimalType)
         and isinstance(file_type, DecimalType)
         and file_type.scale == table_type.scale
-        and file_type.precision <= table_type.precision
-    )
+    ):
+        return table_type.precision, file_type.precision
+    return None
 
 
 @dataclass
@@ -73,11 +76,15 @@ class Evolution:
     nested: list[tuple[tuple[str, ...], StructField]] = field(default_factory=list)
     conflicts: dict[str, tuple[str, str]] = field(default_factory=dict)  # table, files
 
-    def describe_widened(self) -> dict[str, str]:
+    def widened_as_conflicts(self) -> dict[str, tuple[str, str]]:
+        """The widenings as TypeConflict takes them, where the mode allows none."""
         return {
-            ".".join(path): f"{old.simpleString()} -> {new.simpleString()}"
+            ".".join(path): (old.simpleString(), new.simpleString())
             for path, (old, new) in self.widened.items()
         }
+
+    def describe_widened(self) -> dict[str, str]:
+        return {name: f"{old} -> {new}" for name, (old, new) in self.widened_as_conflicts().items()}
 
     @property
     def nested_names(self) -> list[str]:

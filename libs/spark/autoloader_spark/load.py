@@ -271,12 +271,7 @@ def _append(
         spark, spec, batch_id, files, read_schema, renamed, headers, read_roots, path_fields
     )
     if casts:
-        frame = frame.select(
-            *[
-                F.col(quote_column(c)).cast(casts[c]).alias(c) if c in casts else quote_column(c)
-                for c in frame.columns
-            ]
-        )
+        frame = frame.select(*cast_columns(frame.columns, casts))
     if spec.evolution == "rescue" and new:
         rescued = F.to_json(F.struct(*[F.col(quote_column(f.name)) for f in new]))
         frame = frame.withColumn(RESCUED_COLUMN, rescued).drop(
@@ -354,12 +349,7 @@ def _changes(spec: LoadSpec, known: StructType, sample: StructType) -> evolution
     if spec.evolution == "add_new_columns":
         return found
     if found.widened:
-        raise TypeConflict(
-            {
-                ".".join(path): (old.simpleString(), new.simpleString())
-                for path, (old, new) in found.widened.items()
-            }
-        )
+        raise TypeConflict(found.widened_as_conflicts())
     return evolution.Evolution()  # fields new in structs are ignored, as new columns are
 
 
@@ -452,6 +442,14 @@ def read_types(
         else:
             fields.append(f)
     return StructType(fields), casts
+
+
+def cast_columns(columns: Sequence[str], casts: Mapping[str, DataType]) -> list[Column]:
+    """The columns, those in `casts` cast to their type (read_types says which)."""
+    return [
+        F.col(quote_column(c)).cast(casts[c]).alias(c) if c in casts else F.col(quote_column(c))
+        for c in columns
+    ]
 
 
 def _path_fields(

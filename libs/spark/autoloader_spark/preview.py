@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from autoloader_spark import evolution, formats, path_columns, table
-from autoloader_spark.identifiers import quote_column
-from autoloader_spark.load import LoadSpec, in_header_order, read_types, reserved_columns
+from autoloader_spark.load import (
+    LoadSpec,
+    cast_columns,
+    in_header_order,
+    read_types,
+    reserved_columns,
+)
 from autoloader_spark.paths import load_files
 from autoloader_spark.session import with_deadline
 
@@ -51,10 +55,7 @@ def preview(
     hints = {f.name: f.dataType for f in spec.schema_hints or []}
     path_fields = path_columns.column_types(spec.path_columns, sample_paths, {}, hints)
     frame = frame.select(
-        *[
-            F.col(quote_column(c)).cast(casts[c]).alias(c) if c in casts else quote_column(c)
-            for c in frame.columns
-        ],
+        *cast_columns(frame.columns, casts),
         *[path_columns.from_file_path(f) for f in path_fields],
     )
     rows = with_deadline(spark, frame.limit(limit).collect, spec.query_timeout, "reading a preview")
