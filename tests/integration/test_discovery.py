@@ -230,3 +230,29 @@ def test_a_credential_that_names_nothing_is_refused(tmp_path: Path, services: St
 
     with pytest.raises(CredentialNotFound, match="NOTHING_HERE_ACCESS_KEY_ID"):
         listed(place, ListingRules())
+
+
+def test_cleanup_deletes_and_moves_listed_files_on_every_store(place: Place) -> None:
+    from autoloader_storage.cleanup import LoadedFile, SourceChanged, SourceCleaner
+
+    place.put({"a.csv": b"id\n1\n", "sub/b.csv": b"id\n2\n", "c.csv": b"id\n3\n"})
+    source = parse_source_uri(place.uri)
+    archive = parse_source_uri(f"{place.uri}/_archive")
+    connection = credentials.resolve(place.credential_ref, source.kind, place.environ)
+    found = {
+        o.uri.removeprefix(source.uri_of(source.prefix) + "/"): LoadedFile(o.uri, o.size, o.etag)
+        for o in list_objects(source, connection, ListingRules(), LATER)
+    }
+    cleaner = SourceCleaner(source, connection, archive)
+    assert cleaner.probe() == []
+
+    cleaner.delete(found["a.csv"])
+    moved_to = cleaner.move(found["sub/b.csv"])
+    assert moved_to == f"{place.uri}/_archive/sub/b.csv"
+    place.put({"c.csv": b"id\n3\n4\n"})  # rewritten since it was listed: left alone
+    with pytest.raises(SourceChanged):
+        cleaner.delete(found["c.csv"])
+
+    assert listed(place, ListingRules()) == ["c.csv"]
+    assert listed(place, ListingRules(include_hidden=True)) == ["_archive/sub/b.csv", "c.csv"]
+    assert place.fs.cat(f"{place.root}/_archive/sub/b.csv") == b"id\n2\n"

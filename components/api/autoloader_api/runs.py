@@ -124,6 +124,8 @@ def run_out(
             if summary
             else None
         ),
+        files_cleaned=int(summary.get("files_cleaned", 0)) if summary else None,
+        cleanup_failures=int(summary.get("cleanup_failures", 0)) if summary else None,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from autoloader_metadata.enums import (
+    AfterLoad,
     ApiScope,
     ColumnNames,
     FileFormat,
@@ -57,6 +58,9 @@ class SourcePatch(Strict):
     listing_mode: ListingMode | None = None
     full_listing_every: int | None = None
     path_columns: list[str] | None = None
+    after_load: AfterLoad | None = None
+    archive_uri: str | None = None
+    retain_seconds: int | None = None
 
 
 class FormatPatch(Strict):
@@ -149,6 +153,14 @@ class RunOut(BaseModel):
     failures_by_category: dict[str, int] | None = Field(
         default=None, description="From the run's summary: every file that failed, by category."
     )
+    files_cleaned: int | None = Field(
+        default=None, description="From the run's summary: files source.after_load removed."
+    )
+    cleanup_failures: int | None = Field(
+        default=None,
+        description="From the run's summary: cleanups that failed (recorded on each file as "
+        "cleanup_error, retried by the next run).",
+    )
 
 
 class RunAccepted(BaseModel):
@@ -183,6 +195,13 @@ class FileOut(BaseModel):
     batch_id: uuid.UUID | None
     first_seen_at: UtcTime
     loaded_at: UtcTime | None
+    cleaned_at: UtcTime | None = Field(
+        default=None, description="When source.after_load deleted or moved the file."
+    )
+    cleaned_to: str | None = Field(default=None, description="Where after_load: move put it.")
+    cleanup_error: str | None = Field(
+        default=None, description="Why the last cleanup failed; the next run retries it."
+    )
 
 
 class SchemaColumn(BaseModel):
@@ -283,6 +302,11 @@ class PreviewOut(BaseModel):
     matching_files: int | None = None
     sampled_files: list[str] | None = None
     seconds: float | None = None
+    warnings: list[str] | None = Field(
+        default=None,
+        description="What would go wrong later though the sample loads: e.g. a credential "
+        "that cannot delete or move files, which source.after_load needs.",
+    )
 
 
 # -- clusters, tenants, keys -----------------------------------------------------------------

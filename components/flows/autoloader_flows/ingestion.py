@@ -58,6 +58,8 @@ class RunSummary:
     failures: list[dict[str, str]] = field(default_factory=list)
     failure_reasons: dict[str, int] = field(default_factory=dict)  # every failure, by category
     discovery_seconds: float = 0.0
+    files_cleaned: int = 0  # deleted or moved by source.after_load
+    cleanup_failures: int = 0  # recorded on each file, retried by the next run
 
     def add(self, result: BatchResult, byte_count: int) -> None:
         self.batches += 1
@@ -101,6 +103,19 @@ def retry_unless_deterministic(task: Any, task_run: Any, state: State[Any]) -> b
 
         return classify(error).retryable
     return True
+
+
+@task(
+    name="clean-up-source",
+    timeout_seconds=SETTINGS.task_timeout_seconds,
+    persist_result=False,
+)
+def clean_up_source(ingestion_id: uuid.UUID) -> tuple[int, int]:
+    """Not retried: each file's failure is recorded, and the next run tries it again."""
+    from autoloader_flows import steps
+
+    with scrubbed_errors():
+        return steps.clean_up_source(ingestion_id, get_run_logger())
 
 
 @task(name="load-batch", retry_condition_fn=retry_unless_deterministic, **TASK_OPTIONS)
@@ -154,6 +169,7 @@ def _run(ingestion_id: uuid.UUID) -> State[Any]:
                     "run budget of %.0f s reached; the rest waits for the next run",
                     SETTINGS.run_budget_seconds,
                 )
+            summary.files_cleaned, summary.cleanup_failures = clean_up_source(ingestion.id)
         finally:
             steps.close_spark()
     summary.files_skipped, summary.files_failed, summary.failures = steps.outcome_since(
@@ -177,6 +193,10 @@ def _publish(summary: RunSummary) -> None:
 
 def _final_state(summary: RunSummary) -> State[Any]:
     loaded = f"{summary.files_loaded} files loaded ({summary.rows} rows, {summary.bytes} bytes)"
+    if summary.files_cleaned or summary.cleanup_failures:
+        loaded += f"; source cleanup: {summary.files_cleaned} files done"
+        if summary.cleanup_failures:
+            loaded += f", {summary.cleanup_failures} failed (retried next run)"
     if summary.files_failed:
         first = summary.failures[0] if summary.failures else {"path": "?", "error": "?"}
         by_category = ", ".join(

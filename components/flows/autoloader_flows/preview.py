@@ -81,6 +81,7 @@ def _preview(
         "matching_files": found.matching_files,
         "sampled_files": found.sampled_files,
         "seconds": round(found.seconds, 3),
+        "warnings": found.warnings,
     }
     Artifact(type=PREVIEW_ARTIFACT_TYPE, data=result, description="Autoloader preview").create()
     get_run_logger().info(

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from autoloader_flows.context import sessions, settings
 from autoloader_flows.reasons import reason_of
+from autoloader_storage.cleanup import LoadedFile, SourceCleaner
 
 MAX_FAILURES_LISTED = 20
 Log = logging.Logger | logging.LoggerAdapter[Any]  # what Prefect's get_run_logger returns
@@ -104,9 +105,22 @@ def apply_full_refresh(ingestion_id: uuid.UUID, run_id: uuid.UUID, log: Log) -> 
 
     with sessions()() as session:
         refreshes = Refreshes(session)
-        if refreshes.pending(ingestion_id) is None:
+        pending = refreshes.pending(ingestion_id)
+        if pending is None:
             return False
+        cleaned = FileLedger(session).cleaned_count(ingestion_id)
         batch_ids = refreshes.loaded_batches(ingestion_id)
+    if cleaned:
+        # Asked for before cleanup removed them (the API refuses it after): deleting the rows
+        # of files that cannot be read again would lose them.
+        with transaction(sessions()) as session:
+            Refreshes(session).withdraw(pending.id)
+        log.warning(
+            "full refresh withdrawn: source cleanup removed %d loaded files, which could not "
+            "be loaded again; nothing was deleted",
+            cleaned,
+        )
+        return False
     deleted = 0
     if batch_ids:  # nothing loaded yet: no Spark session to open
         ingestion = ingestion_of(ingestion_id)
@@ -178,6 +192,75 @@ def discover_new_files(ingestion_id: uuid.UUID, log: Log) -> dict[str, Any]:
         "rewritten": len(result.rewritten),
         "seconds": result.seconds,
     }
+
+
+def clean_up_source(ingestion_id: uuid.UUID, log: Log) -> tuple[int, int]:
+    """Deletes or moves the loaded files whose retention has passed (source.after_load);
+    returns (cleaned, failed). The ledger is read and written in short transactions, the store
+    is called outside them; a failure is recorded on its file for the next run and never
+    raised: the files are loaded, and the run stands."""
+    from autoloader_metadata.enums import AfterLoad
+    from autoloader_metadata.refresh import Refreshes
+
+    from autoloader_core.scrub import scrub
+
+    ingestion = ingestion_of(ingestion_id)
+    source_spec = ingestion.spec.source
+    if source_spec.after_load is AfterLoad.KEEP:
+        return 0, 0
+    try:
+        with sessions()() as session:
+            if Refreshes(session).pending(ingestion_id) is not None:
+                log.info("source cleanup waits: a full refresh will load every file again")
+                return 0, 0
+            candidates = FileLedger(session).cleanable(
+                ingestion_id,
+                timedelta(seconds=source_spec.retain_seconds),
+                settings().cleanup_files_per_run,
+            )
+        if not candidates:
+            return 0, 0
+        cleaner = _cleaner_of(ingestion)
+    except Exception as error:
+        log.warning("source cleanup skipped this run: %s", scrub(f"{error}"))
+        return 0, 0
+    cleaned = failed = 0
+    for file in candidates:
+        loaded = LoadedFile(file.path, file.size, file.etag)
+        moved_to: str | None = None
+        try:
+            if source_spec.after_load is AfterLoad.MOVE:
+                moved_to = cleaner.move(loaded)
+            else:
+                cleaner.delete(loaded)
+        except Exception as error:
+            failed += 1
+            reason = scrub(f"{type(error).__name__}: {error}")
+            if failed <= MAX_WARNINGS_LOGGED:
+                log.warning("cleanup of %s failed, retried next run: %s", file.path, reason)
+            with transaction(sessions()) as session:
+                FileLedger(session).mark_cleanup_failed(file.id, reason)
+            continue
+        with transaction(sessions()) as session:
+            FileLedger(session).mark_cleaned(file.id, moved_to)
+        cleaned += 1
+    log.info(
+        "source cleanup (%s): %d files done, %d failed", source_spec.after_load, cleaned, failed
+    )
+    return cleaned, failed
+
+
+def _cleaner_of(ingestion: Ingestion) -> SourceCleaner:
+    from autoloader_storage import credentials
+    from autoloader_storage.reach import ReachPolicy
+    from autoloader_storage.uri import parse_source_uri
+
+    source_spec = ingestion.spec.source
+    source = parse_source_uri(source_spec.uri)
+    connection = credentials.resolve(source_spec.credential_ref, source.kind)
+    ReachPolicy.of(settings()).check(source, connection)
+    archive = parse_source_uri(source_spec.archive_uri) if source_spec.archive_uri else None
+    return SourceCleaner(source, connection, archive)
 
 
 def load_next_batch(

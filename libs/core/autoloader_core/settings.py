@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         gt=0,
         description="A run claims no new batch after this long; the backlog waits for the next.",
     )
+    cleanup_files_per_run: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Loaded files a run deletes or moves (source.after_load) at most; the rest "
+        "wait for the next run.",
+    )
     heartbeat_seconds: float = Field(default=10, gt=0, description="A run's heartbeat period.")
     stale_run_seconds: float = Field(
         default=90,

@@ -9,14 +9,17 @@ from datetime import UTC, datetime
 
 from autoloader_discovery.discover import rules_of
 from autoloader_ingest.batches import load_spec
+from autoloader_metadata.enums import AfterLoad
 from autoloader_model.ingestion import Ingestion
 from pyspark.sql import SparkSession
 
 from autoloader_spark.preview import PreviewResult, preview
 from autoloader_storage import credentials
+from autoloader_storage.cleanup import SourceCleaner
+from autoloader_storage.credentials import Connection
 from autoloader_storage.listing import list_objects
 from autoloader_storage.reach import ReachPolicy
-from autoloader_storage.uri import parse_source_uri, spark_path_of
+from autoloader_storage.uri import SourceURI, parse_source_uri, spark_path_of
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class IngestionPreview:
     matching_files: int
     sampled_files: list[str]
     seconds: float
+    warnings: list[str]
 
 
 def preview_ingestion(
@@ -54,4 +58,15 @@ def preview_ingestion(
             f"{ingestion.spec.source.uri}: no file matches the ingestion's rules"
         )
     result = preview(spark, load_spec(ingestion), [spark_path_of(uri) for uri in sample], limit)
-    return IngestionPreview(result, matching, sample, time.perf_counter() - started)
+    warnings = _cleanup_problems(ingestion, source, connection)
+    return IngestionPreview(result, matching, sample, time.perf_counter() - started, warnings)
+
+
+def _cleanup_problems(ingestion: Ingestion, source: SourceURI, connection: Connection) -> list[str]:
+    """What would stop source cleanup, found by trying it on a hidden probe object (reading
+    the files says nothing of the right to delete them)."""
+    spec = ingestion.spec.source
+    if spec.after_load is AfterLoad.KEEP:
+        return []
+    archive = parse_source_uri(spec.archive_uri) if spec.archive_uri else None
+    return SourceCleaner(source, connection, archive).probe()

@@ -34,6 +34,14 @@ class RewrittenFilePolicy(StrEnum):
     REPLACE = "replace"  # the earlier versions' rows are deleted in the commit of the new one
 
 
+class AfterLoad(StrEnum):
+    """What becomes of a source file once its rows are committed and marked loaded."""
+
+    KEEP = "keep"
+    DELETE = "delete"
+    MOVE = "move"  # to source.archive_uri, at the same path below it
+
+
 class WriteMode(StrEnum):
     """How a batch's rows meet the table: appended, or upserted by the ingestion's keys."""
 

@@ -65,6 +65,16 @@ class ClaimedFile:
 
 
 @dataclass(frozen=True)
+class CleanableFile:
+    """A loaded file whose retention has passed, for source cleanup."""
+
+    id: int
+    path: str
+    size: int
+    etag: str | None
+
+
+@dataclass(frozen=True)
 class ClaimedBatch:
     id: uuid.UUID
     ingestion_id: uuid.UUID
@@ -91,7 +101,7 @@ class FileLedger:
         changed) when the policy reloads them. The listing is streamed to the server with COPY.
         """
         listed = self._copy_listing(listing)
-        new = self._insert_new(ingestion_id)
+        new = self._insert_new(ingestion_id) + self._reset_reappeared(ingestion_id)
         rewritten = (
             self._reset_rewritten(ingestion_id, replace=policy is RewrittenFilePolicy.REPLACE)
             if policy is not RewrittenFilePolicy.IGNORE
@@ -138,6 +148,29 @@ class FileLedger:
         ).all()
         return [LedgerEntry(row.id, row.path, row.size, "new") for row in rows]
 
+    def _reset_reappeared(self, ingestion_id: uuid.UUID) -> list[LedgerEntry]:
+        # A path that source cleanup deleted or moved and that is listed again holds a new
+        # delivery (a producer writing `daily.csv` each day): new, whatever the rewritten-file
+        # policy, and it replaces no rows (the earlier delivery's rows stay).
+        rows = self.session.execute(
+            text(
+                """
+                UPDATE files f
+                SET size = l.size, etag = l.etag, modified_at = l.modified_at,
+                    status = 'discovered', attempts = 0, last_error = NULL, error_category = NULL,
+                    batch_id = NULL, rows_loaded = NULL, loaded_at = NULL, updated_at = now(),
+                    replaces_rows = false, cleaned_at = NULL, cleaned_to = NULL,
+                    cleanup_error = NULL, first_seen_at = now()
+                FROM ledger_listing l
+                WHERE f.ingestion_id = :ingestion AND f.path = l.path
+                  AND f.cleaned_at IS NOT NULL
+                RETURNING f.id, f.path, f.size
+                """
+            ),
+            {"ingestion": ingestion_id},
+        ).all()
+        return [LedgerEntry(row.id, row.path, row.size, "new") for row in rows]
+
     def _reset_rewritten(self, ingestion_id: uuid.UUID, replace: bool) -> list[LedgerEntry]:
         # A file being loaded right now is left alone; the next listing still sees it changed.
         # Under `replace` the file is marked to have its earlier rows replaced when it loads
@@ -159,6 +192,64 @@ class FileLedger:
             {"ingestion": ingestion_id, "replace": replace},
         ).all()
         return [LedgerEntry(row.id, row.path, row.size, "rewritten") for row in rows]
+
+    # -- source cleanup ----------------------------------------------------------------------
+
+    def cleanable(
+        self, ingestion_id: uuid.UUID, retain: timedelta, limit: int
+    ) -> list[CleanableFile]:
+        """Loaded files not yet cleaned up whose load is older than `retain`: those never tried
+        first, then those whose last try failed, oldest load first within each."""
+        rows = self.session.execute(
+            text(
+                """
+                SELECT id, path, size, etag FROM files
+                WHERE ingestion_id = :ingestion AND status = 'loaded' AND cleaned_at IS NULL
+                  AND loaded_at <= now() - CAST(:retain AS interval)
+                ORDER BY cleanup_error IS NOT NULL, loaded_at, id
+                LIMIT :limit
+                """
+            ),
+            {
+                "ingestion": ingestion_id,
+                "retain": f"{retain.total_seconds()} seconds",
+                "limit": limit,
+            },
+        ).all()
+        return [CleanableFile(row.id, row.path, row.size, row.etag) for row in rows]
+
+    def mark_cleaned(self, file_id: int, moved_to: str | None) -> bool:
+        """Records a cleanup; False when the file is no longer the loaded file it was (sent
+        back to discovery meanwhile), whose row then stays as it is."""
+        return bool(
+            self._modify(
+                text(
+                    "UPDATE files SET cleaned_at = now(), cleaned_to = :to, cleanup_error = NULL,"
+                    " updated_at = now() WHERE id = :id AND status = 'loaded'"
+                ),
+                {"id": file_id, "to": moved_to},
+            )
+        )
+
+    def mark_cleanup_failed(self, file_id: int, error: str) -> None:
+        self._modify(
+            text(
+                "UPDATE files SET cleanup_error = :error, updated_at = now()"
+                " WHERE id = :id AND status = 'loaded' AND cleaned_at IS NULL"
+            ),
+            {"id": file_id, "error": scrub(error)[:2000]},
+        )
+
+    def cleaned_count(self, ingestion_id: uuid.UUID) -> int:
+        return int(
+            self.session.execute(
+                text(
+                    "SELECT count(*) FROM files"
+                    " WHERE ingestion_id = :ingestion AND cleaned_at IS NOT NULL"
+                ),
+                {"ingestion": ingestion_id},
+            ).scalar_one()
+        )
 
     # -- claiming ----------------------------------------------------------------------------
 
@@ -450,7 +541,13 @@ class FileLedger:
         """
         if FileStatus.CLAIMED in statuses:
             raise ValueError("claimed files belong to a running batch and cannot be reprocessed")
-        where = ["ingestion_id = :ingestion", "status = ANY(CAST(:statuses AS text[]))"]
+        # A file source cleanup removed cannot be read again; its path returns as a new file
+        # if something is written there.
+        where = [
+            "ingestion_id = :ingestion",
+            "status = ANY(CAST(:statuses AS text[]))",
+            "cleaned_at IS NULL",
+        ]
         params: dict[str, Any] = {
             "ingestion": ingestion_id,
             "statuses": [status.value for status in statuses],

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from autoloader_metadata.enums import (
+    AfterLoad,
     BatchStatus,
     ColumnNames,
     FileFormat,
@@ -191,6 +192,13 @@ class Ingestion(Base):
     # In START_AFTER mode, every Nth discovery lists the whole source to catch late keys.
     full_listing_every: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     path_columns: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    after_load: Mapped[AfterLoad] = mapped_column(
+        enum_column(AfterLoad, "after_load"),
+        default=AfterLoad.KEEP,
+        server_default=AfterLoad.KEEP.value,
+    )
+    archive_uri: Mapped[str | None] = mapped_column(Text)
+    retain_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Format and schema
     format: Mapped[FileFormat] = mapped_column(enum_column(FileFormat, "file_format"))
     format_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -281,6 +289,13 @@ class LedgerFile(Base):
             postgresql_where=text("status IN ('discovered', 'failed')"),
         ),
         Index("ix_files_ingestion_id_status", "ingestion_id", "status"),
+        # Source cleanup scans the loaded files not yet cleaned, oldest load first.
+        Index(
+            "ix_files_cleanable",
+            "ingestion_id",
+            "loaded_at",
+            postgresql_where=text("status = 'loaded' AND cleaned_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -301,6 +316,11 @@ class LedgerFile(Base):
     rows_loaded: Mapped[int | None] = mapped_column(BigInteger)
     first_seen_at: Mapped[datetime] = now_column()
     loaded_at: Mapped[datetime | None]
+    # Source cleanup (after_load delete or move): when it happened and where the file went, or
+    # why the last attempt failed (retried by the next run).
+    cleaned_at: Mapped[datetime | None]
+    cleaned_to: Mapped[str | None] = mapped_column(Text)
+    cleanup_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = now_column()
 
 

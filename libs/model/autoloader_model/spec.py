@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from autoloader_metadata.enums import (
+    AfterLoad,
     ColumnNames,
     FileFormat,
     ListingMode,
@@ -82,6 +83,40 @@ class SourceSpec(Strict):
         "format.schema_hints, else bigint, date or string as the values are. A file whose path "
         "lacks one gets null there, and the run warns.",
     )
+    after_load: AfterLoad = Field(
+        default=AfterLoad.KEEP,
+        examples=["move"],
+        description="What becomes of a file once its rows are committed and marked loaded, "
+        "after retain_seconds: keep it; delete it; or move it under archive_uri (same path "
+        "below it). Needs write permission on the source (a preview checks it); a failure is "
+        "recorded on the file and retried by the next run, and never fails or repeats a load.",
+    )
+    archive_uri: Annotated[
+        str | None, Field(max_length=2048, pattern=NO_NUL), AfterValidator(validation.archive_uri)
+    ] = Field(
+        default=None,
+        examples=["s3://landing/archive/orders/"],
+        description="Where after_load: move puts files: the source's store, outside the source "
+        "or in a hidden folder of it (`_archive/`), which listings skip.",
+    )
+    retain_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=31_536_000,
+        examples=[86400],
+        description="How long a loaded file stays in the source before it is deleted or moved.",
+    )
+
+    @model_validator(mode="after")
+    def archive_for_move(self) -> SourceSpec:
+        moving = self.after_load is AfterLoad.MOVE
+        if moving and self.archive_uri is None:
+            raise ValueError("source.archive_uri: after_load move needs an archive_uri")
+        if not moving and self.archive_uri is not None:
+            raise ValueError("source.archive_uri: only after_load move takes an archive_uri")
+        if self.archive_uri is not None:
+            validation.archive_beside(self.uri, self.archive_uri)
+        return self
 
 
 class FormatSpec(Strict):

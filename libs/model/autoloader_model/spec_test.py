@@ -233,3 +233,35 @@ def test_a_stored_spec_is_read_back_without_the_costly_checks_it_passed_when_wri
     assert IngestionSpec.model_validate(stored, context={"stored": True}).schedule.cron == (
         "61 * * * *"
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ({"after_load": "move"}, "move needs an archive_uri"),
+        ({"archive_uri": "s3://landing/archive/"}, "only after_load move"),
+        ({"after_load": "move", "archive_uri": "gs://landing/archive/"}, "same kind"),
+        ({"after_load": "move", "archive_uri": "s3://landing/orders/done/"}, "find moved files"),
+        ({"after_load": "move", "archive_uri": "s3://landing/orders/"}, "find moved files"),
+        ({"retain_seconds": -1}, "greater than or equal to 0"),
+    ],
+)
+def test_source_cleanup_is_refused_where_it_cannot_work(source: dict[str, Any], words: str) -> None:
+    loc, message = error_of(body(source=source))
+    assert loc[0] == "source"
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "archive",
+    ["s3://landing/archive/orders/", "s3://archive-bucket/orders/", "s3://landing/orders/_done/"],
+)
+def test_an_archive_outside_the_source_or_in_a_hidden_folder_of_it_is_accepted(
+    archive: str,
+) -> None:
+    spec = IngestionSpec.model_validate(
+        body(source={"after_load": "move", "archive_uri": archive, "retain_seconds": 3600})
+    )
+    assert spec.source.archive_uri == archive
+    stored = spec_document(Ingestion(**spec_columns(spec), status=IngestionStatus.ACTIVE))
+    assert IngestionSpec.model_validate(stored).source == spec.source

@@ -48,6 +48,36 @@ def source_uri(value: str) -> str:
     return value
 
 
+def archive_uri(value: str | None) -> str | None:
+    return None if value is None else source_uri(value)
+
+
+def archive_beside(source: str, archive: str) -> None:
+    """An archive is on the source's store (the source's credentials move files into it), and
+    never where the source's listing would find the moved files again."""
+    try:
+        origin, target = parse_source_uri(source), parse_source_uri(archive)
+    except InvalidSourceURI:
+        return  # the URI's own check says what is wrong with it
+    if target.kind is not origin.kind or (
+        origin.account and target.account and origin.account != target.account
+    ):
+        raise ValueError(
+            "source.archive_uri: must be on the source's store (same kind and account), "
+            "which the source's credentials move files into"
+        )
+    if target.bucket != origin.bucket:
+        return
+    base, folder = origin.prefix.strip("/"), target.prefix.strip("/")
+    if folder == base or folder.startswith(f"{base}/") or not base:
+        below = folder[len(base) :].strip("/").split("/")
+        if not any(part.startswith(("_", ".")) for part in below if part):
+            raise ValueError(
+                "source.archive_uri: inside the source, the listing would find moved files "
+                "again; archive outside it, or in a hidden folder of it (_archive/)"
+            )
+
+
 def credential_ref(value: str | None) -> str | None:
     if value is not None and not _CREDENTIAL.match(value):
         raise ValueError(

@@ -21,7 +21,14 @@ from autoloader_storage.errors import CredentialNotFound
 from autoloader_storage.uri import StoreKind
 
 FIELDS: dict[StoreKind, tuple[str, ...]] = {
-    StoreKind.S3: ("access_key_id", "secret_access_key", "session_token", "endpoint_url", "region"),
+    StoreKind.S3: (
+        "access_key_id",
+        "secret_access_key",
+        "session_token",
+        "endpoint_url",
+        "region",
+        "anonymous",
+    ),
     StoreKind.AZURE: (
         "connection_string",
         "account_name",
@@ -60,7 +67,8 @@ class Connection:
         """Keyword arguments for the fsspec filesystem of this store."""
         v = self.values
         if self.kind is StoreKind.S3:
-            options: dict[str, Any] = {"anon": self.reference == "anonymous"}
+            anonymous = self.reference == "anonymous" or v.get("anonymous") == "true"
+            options: dict[str, Any] = {"anon": anonymous}
             if "access_key_id" in v:
                 options.update(key=v["access_key_id"], secret=v.get("secret_access_key"))
             if "session_token" in v:

@@ -93,6 +93,18 @@ def list_objects(
             yield item
 
 
+def stat_object(source: SourceURI, connection: Connection, key: str) -> ObjectInfo | None:
+    """The object at `key` as a listing reports it (same size and ETag forms), None if absent."""
+    if source.kind is StoreKind.LOCAL:
+        try:
+            return _local_info(source, key)
+        except FileNotFoundError:
+            return None
+    # Listing from the key itself: the key, if present, is the first entry.
+    first_page = next(iter(_PAGERS[source.kind](source, connection, key, None, 1)), [])
+    return next((item for item in first_page if item.key == key), None)
+
+
 def _hidden(relative: str) -> bool:
     if relative.endswith(TEMPORARY_SUFFIXES):
         return True
@@ -201,21 +213,23 @@ def _local_pages(
     for path in _walk_sorted(root):
         if not path.startswith(prefix) or (start_after and path <= start_after):
             continue
-        stat = os.stat(path)
-        page.append(
-            ObjectInfo(
-                uri=source.uri_of(path),
-                key=path,
-                size=stat.st_size,
-                etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
-                modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
-            )
-        )
+        page.append(_local_info(source, path))
         if len(page) == size:
             yield page
             page = []
     if page:
         yield page
+
+
+def _local_info(source: SourceURI, path: str) -> ObjectInfo:
+    stat = os.stat(path)
+    return ObjectInfo(
+        uri=source.uri_of(path),
+        key=path,
+        size=stat.st_size,
+        etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+        modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+    )
 
 
 def _walk_sorted(root: str) -> Iterator[str]:

@@ -115,7 +115,7 @@ def _confirmed(body: RefreshRequestBody) -> None:
         )
 
 
-@router.post("/refresh/full", responses=errors(422, 503))
+@router.post("/refresh/full", responses=errors(409, 422, 503))
 async def full_refresh(
     ingestion_id: uuid.UUID, body: RefreshRequestBody, principal: Writer, services: ServicesDep
 ) -> RefreshOut:
@@ -129,7 +129,15 @@ async def full_refresh(
             f"ingestion {ingestion_id} writes no batch column (destination.metadata_columns."
             "batch_id is null), and a full refresh deletes the rows it loaded by their batch"
         )
-    plan = await services.db.read(lambda s: Refreshes(s).full_plan(ingestion_id))
+    plan, cleaned = await services.db.read(
+        lambda s: (Refreshes(s).full_plan(ingestion_id), FileLedger(s).cleaned_count(ingestion_id))
+    )
+    if cleaned:
+        raise Conflict(
+            f"ingestion {ingestion_id}: source cleanup (source.after_load) removed {cleaned} "
+            "loaded files, which a full refresh could not load again; reprocess the files "
+            "still in the source instead"
+        )
     out = RefreshOut(
         mode="full",
         dry_run=body.dry_run,

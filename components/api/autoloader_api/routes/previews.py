@@ -134,4 +134,5 @@ def _out(run_id: uuid.UUID, result: dict[str, Any]) -> PreviewOut:
         matching_files=result.get("matching_files"),
         sampled_files=result.get("sampled_files"),
         seconds=result.get("seconds"),
+        warnings=result.get("warnings", []),
     )
