@@ -11,10 +11,12 @@ from fastapi import FastAPI
 from autoloader_api import errors
 from autoloader_api.limits import RequestLimits
 from autoloader_api.metrics import RequestMetrics
+from autoloader_api.operation_ids import operation_id
 from autoloader_api.routes import (
     admin,
     clusters,
     files,
+    identity,
     ingestions,
     operations,
     previews,
@@ -50,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     services = Services.of(settings)
     app = FastAPI(
-        title="Autoloader", version=__version__, description=DESCRIPTION, lifespan=lifespan
+        title="Autoloader",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     errors.install(app)
     app.add_middleware(RequestMetrics)
@@ -60,6 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.api_max_body_bytes,
         deadline_seconds=settings.api_request_deadline_seconds,
     )
-    for module in (operations, ingestions, previews, runs, files, schema_versions, clusters, admin):
+    for module in (
+        operations,
+        identity,
+        ingestions,
+        previews,
+        runs,
+        files,
+        schema_versions,
+        clusters,
+        admin,
+    ):
         app.include_router(module.router)
     return app

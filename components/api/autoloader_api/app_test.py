@@ -24,3 +24,13 @@ def test_health_reports_ok_and_version() -> None:
 
 def test_unknown_paths_are_404() -> None:
     assert get("/nope").status_code == 404
+
+
+def test_every_operation_has_a_short_unique_id_and_a_tag() -> None:
+    schema = create_app().openapi()
+    operations = [operation for path in schema["paths"].values() for operation in path.values()]
+    ids = [operation["operationId"] for operation in operations]
+    assert len(ids) == len(set(ids))
+    assert all(operation.get("tags") for operation in operations)
+    assert all(len(i) <= 40 and "api_v1" not in i for i in ids), ids
+    assert {"ingestions_create", "ingestions_list", "ingestions_validate", "runs_get"} <= set(ids)

@@ -103,6 +103,17 @@ class IngestionOps:
         tenant = self.principal.tenant_id
         return await self.services.db.read(lambda s: IngestionStore(s).get(tenant, ingestion_id))
 
+    async def validate(self, spec: IngestionSpec) -> Ingestion | None:
+        """Checks a create body as creating it would, or, when the tenant has an ingestion of
+        that name, as changing that one to it would; changes nothing. Returns that one."""
+        tenant = self.principal.tenant_id
+        current = await self.services.db.read(lambda s: IngestionStore(s).named(tenant, spec.name))
+        await self.check_installation(spec)
+        lineage = spec.destination.metadata_columns
+        if current is not None and lineage != current.spec.destination.metadata_columns:
+            await self._lineage_unused(current)
+        return current
+
     # -- changes ------------------------------------------------------------------------
 
     async def create(self, spec: IngestionSpec) -> Ingestion:

@@ -104,6 +104,15 @@ class IngestionPatch(Strict):
     batch: BatchPatch | None = None
     work_queue: str | None = None
     cluster: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class IngestionCheck(BaseModel):
+    """A create body as the API reads it, and what applying it would be."""
+
+    id: uuid.UUID | None = Field(description="The tenant's ingestion of that name, if any.")
+    action: Literal["create", "change"]
+    spec: IngestionSpec = Field(description="The body with every default filled in.")
 
 
 class WorkQueueChange(Strict):

@@ -192,6 +192,7 @@ class Ingestion(Base):
     # In START_AFTER mode, every Nth discovery lists the whole source to catch late keys.
     full_listing_every: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
     path_columns: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    labels: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default="{}")
     after_load: Mapped[AfterLoad] = mapped_column(
         enum_column(AfterLoad, "after_load"),
         default=AfterLoad.KEEP,

@@ -52,6 +52,7 @@ class IngestionOut(BaseModel):
     batch: BatchBounds
     work_queue: str | None
     cluster: str
+    labels: dict[str, str] = Field(default_factory=dict)
     deployment_id: uuid.UUID | None
     deployment_state: DeploymentState = Field(
         description="pending: the change is stored and Prefect's deployment is not yet written "
@@ -172,6 +173,7 @@ class Ingestion(BaseModel):
             batch=spec.batch,
             work_queue=spec.work_queue,
             cluster=spec.cluster,
+            labels=spec.labels,
             deployment_id=self.deployment_id,
             deployment_state=self.deployment_state,
             created_at=self.created_at,
@@ -203,6 +205,7 @@ def spec_columns(spec: IngestionSpec) -> dict[str, Any]:
         "listing_mode": spec.source.listing_mode,
         "full_listing_every": spec.source.full_listing_every,
         "path_columns": list(spec.source.path_columns),
+        "labels": dict(spec.labels),
         "after_load": spec.source.after_load,
         "archive_uri": spec.source.archive_uri,
         "retain_seconds": spec.source.retain_seconds,
@@ -241,6 +244,7 @@ _COLUMN_DEFAULTS: dict[str, Any] = {
     "listing_mode": "full",
     "full_listing_every": 24,
     "path_columns": [],
+    "labels": {},
     "after_load": "keep",
     "archive_uri": None,
     "retain_seconds": 0,
@@ -322,4 +326,5 @@ def spec_document(row: Any) -> dict[str, Any]:
         "work_queue": row.work_queue_override,
         "cluster": row.cluster,
         "paused": row.status is IngestionStatus.PAUSED,
+        "labels": dict(row.labels or {}),
     }

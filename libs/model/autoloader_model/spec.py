@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     model_validator,
 )
 
@@ -251,6 +252,11 @@ QueueName = Annotated[str, Field(max_length=64)]
 ClusterName = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+_LABEL_KEY = r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?$"
+LabelKey = Annotated[str, StringConstraints(min_length=1, max_length=63, pattern=_LABEL_KEY)]
+LabelValue = Annotated[str, StringConstraints(max_length=256, pattern=NO_NUL)]
+
+
 class IngestionSpec(Strict):
     """What a user describes once: the create body, and what a stored ingestion reads back as."""
 
@@ -265,6 +271,13 @@ class IngestionSpec(Strict):
     )
     cluster: ClusterName = "default"
     paused: bool = False
+    labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict,
+        max_length=32,
+        examples=[{"team": "sales", "autoloader.dev/apply-set": "specs"}],
+        description="key: value pairs of your choosing, replaced whole by a change. The CLI "
+        "marks the ingestions a set of spec files manages with autoloader.dev/apply-set.",
+    )
 
     @model_validator(mode="after")
     def merge_does_not_replace(self) -> IngestionSpec:
@@ -301,12 +314,15 @@ class IngestionSpec(Strict):
         return self
 
 
+WHOLE = ("options", "properties", "labels")  # objects a change replaces whole
+
+
 def merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`current` with `patch` laid over it; nested objects merge, other values replace (a
-    format's options are replaced whole)."""
+    format's options, the table properties and the labels are replaced whole)."""
     result = dict(current)
     for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict) and key != "options":
+        if isinstance(value, dict) and isinstance(result.get(key), dict) and key not in WHOLE:
             result[key] = merged(result[key], value)
         else:
             result[key] = value

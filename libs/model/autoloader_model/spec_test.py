@@ -210,6 +210,8 @@ def test_a_patch_merges_nested_fields_and_replaces_options() -> None:
     assert patched["schedule"] == {"cron": None, "timezone": "Europe/Paris"}
     assert patched["format"]["options"] == {"sep": ","}
     assert patched["format"]["type"] == "csv"
+    labelled = merged({**current, "labels": {"a": "1", "b": "2"}}, {"labels": {"b": "3"}})
+    assert labelled["labels"] == {"b": "3"}
 
 
 @pytest.mark.parametrize(

@@ -123,6 +123,15 @@ class IngestionStore:
         found = self.find(ingestion_id)
         return found if found is not None and found.status is not IngestionStatus.DELETED else None
 
+    def named(self, tenant_id: uuid.UUID, name: str) -> Ingestion | None:
+        """The tenant's live ingestion of that name (names are unique among them)."""
+        row = self.session.execute(
+            select(IngestionRow).where(
+                IngestionRow.name == name, IngestionRow.tenant_id == tenant_id, _LIVE
+            )
+        ).scalar_one_or_none()
+        return None if row is None else Ingestion.of_row(row)
+
     def by_deployment(self, tenant_id: uuid.UUID, deployment_id: uuid.UUID) -> Ingestion | None:
         row = self.session.execute(
             select(IngestionRow).where(

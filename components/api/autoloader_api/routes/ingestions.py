@@ -24,6 +24,7 @@ from autoloader_api.ingestions import IngestionOps
 from autoloader_api.routes.common import Limit, Offset, ServicesDep, errors, json_text
 from autoloader_api.schemas import (
     NO_NUL,
+    IngestionCheck,
     IngestionOut,
     IngestionPatch,
     IngestionSpec,
@@ -80,6 +81,21 @@ async def create_ingestion(
     """Stores the ingestion and creates its deployment, together or not at all."""
     record = await IngestionOps(services, principal).create(body)
     return answer(record, status_code=201, location=True)
+
+
+@router.post("/validate", responses=errors(422, 503))
+async def validate_ingestion(
+    body: IngestionSpec, principal: Writer, services: ServicesDep
+) -> IngestionCheck:
+    """Checks a create body as a create would, or, when the tenant has an ingestion of that
+    name, as changing it to this spec would; changes nothing. Answers the spec with every
+    default filled in, which a client compares with the ingestion's to plan a change."""
+    current = await IngestionOps(services, principal).validate(body)
+    return IngestionCheck(
+        id=current.id if current else None,
+        action="create" if current is None else "change",
+        spec=body,
+    )
 
 
 @router.get("", response_model=Page[IngestionOut], responses=errors(422, 503))
