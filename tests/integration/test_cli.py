@@ -97,6 +97,7 @@ def spec(name: str, place: Place, table: str, **changes: Any) -> dict[str, Any]:
             "source": {"uri": place.uri, "credential_ref": place.credential_ref, "glob": "*.csv"},
             "format": {
                 "type": "csv",
+                "options": {"header": True},  # stored as "true": no difference either
                 "schema_ddl": "id BIGINT, name STRING, amount DOUBLE",
                 "corrupt_records": "fail",
             },
@@ -227,7 +228,8 @@ def test_run_wait_names_the_bad_file_and_verbose_never_logs_the_key(
 
     verbose = cli("-v", "ingestions", "list")
     assert verbose.returncode == 0, verbose.stderr
-    assert name in verbose.stdout
+    [row] = [line for line in verbose.stdout.splitlines() if line.strip().startswith(name)]
+    assert "Completed with failures" in row and "manual" in row, verbose.stdout
     assert "GET" in verbose.stderr and "/api/v1/ingestions" in verbose.stderr
     assert key not in verbose.stderr + verbose.stdout and "Bearer" not in verbose.stderr
 

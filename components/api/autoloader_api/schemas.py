@@ -112,7 +112,10 @@ class IngestionCheck(BaseModel):
 
     id: uuid.UUID | None = Field(description="The tenant's ingestion of that name, if any.")
     action: Literal["create", "change"]
-    spec: IngestionSpec = Field(description="The body with every default filled in.")
+    spec: IngestionSpec = Field(
+        description="The body as the ingestion would be stored and read back: every default "
+        "filled in, reader options as text."
+    )
 
 
 class WorkQueueChange(Strict):

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 FINAL_STATES = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+STARTED_STATES = (*FINAL_STATES, "PENDING", "RUNNING", "CANCELLING")
 POLL_SECONDS = 2.0
 LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 
@@ -61,13 +62,15 @@ def list_ingestions(client: Api, output: Output) -> None:
 
 
 def _detail(client: Api, item: dict[str, Any]) -> dict[str, Any]:
+    runs = f"/api/v1/ingestions/{item['id']}/runs"
     one = client.get(f"/api/v1/ingestions/{item['id']}")
-    runs = client.get(f"/api/v1/ingestions/{item['id']}/runs", limit=5)["items"]
-    scheduled = [r for r in runs if r["state"] == "SCHEDULED"]
-    finished = [r for r in runs if r["state"] != "SCHEDULED"]
+    started = client.get(runs, limit=1, state=list(STARTED_STATES))["items"]
+    # Newest first: the soonest of the runs scheduled ahead is the last of them.
+    scheduled = client.get(runs, limit=200, state=["SCHEDULED"])["items"]
     counts = one.get("file_counts") or {}
     schedule = item["schedule"]
-    last = finished[0] if finished else None
+    last = started[0] if started else None
+    soonest = min((r["expected_start_time"] for r in scheduled), default=None)
     return {
         "name": item["name"],
         "status": item["status"],
@@ -77,7 +80,7 @@ def _detail(client: Api, item: dict[str, Any]) -> dict[str, Any]:
         "last_run": f"{last.get('state_name') or last['state']} {when(last.get('start_time'))}"
         if last
         else "-",
-        "next_run": when(scheduled[-1]["expected_start_time"]) if scheduled else "-",
+        "next_run": when(soonest),
         "backlog": f"{counts.get('discovered', 0)} files",
         "failed": counts.get("failed", 0),
     }

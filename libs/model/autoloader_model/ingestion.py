@@ -276,6 +276,13 @@ def spec_of_columns(**columns: Any) -> IngestionSpec:
     return IngestionSpec.model_validate(spec_document(SimpleNamespace(**values)))
 
 
+def as_stored(spec: IngestionSpec) -> IngestionSpec:
+    """The spec as storing it and reading it back gives it (reader options as text, …): what
+    the API would answer for it, which a client compares with a stored ingestion's."""
+    status = IngestionStatus.PAUSED if spec.paused else IngestionStatus.ACTIVE
+    return spec_of_columns(**spec_columns(spec), status=status)
+
+
 def spec_document(row: Any) -> dict[str, Any]:
     """The nested form of a stored row's spec (what IngestionSpec validates)."""
     options = dict(row.format_options or {})

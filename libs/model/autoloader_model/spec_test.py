@@ -267,3 +267,13 @@ def test_an_archive_outside_the_source_or_in_a_hidden_folder_of_it_is_accepted(
     assert spec.source.archive_uri == archive
     stored = spec_document(Ingestion(**spec_columns(spec), status=IngestionStatus.ACTIVE))
     assert IngestionSpec.model_validate(stored).source == spec.source
+
+
+def test_a_spec_as_stored_is_what_reading_it_back_gives() -> None:
+    from autoloader_model.ingestion import as_stored
+
+    spec = IngestionSpec.model_validate(body(paused=True, labels={"team": "sales"}))
+    stored = as_stored(spec)
+    assert stored.format.options == {"sep": ";", "header": "true"}
+    assert (stored.paused, stored.labels) == (True, {"team": "sales"})
+    assert as_stored(stored) == stored

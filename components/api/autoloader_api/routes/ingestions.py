@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from autoloader_metadata.enums import IngestionStatus
 from autoloader_metadata.errors import NotFound
 from autoloader_metadata.ledger import like_escape
-from autoloader_model.ingestion import Ingestion
+from autoloader_model.ingestion import Ingestion, as_stored
 from autoloader_model.store import IngestionStore, one_statement, page_statement, with_file_counts
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.orm import Session
@@ -94,7 +94,7 @@ async def validate_ingestion(
     return IngestionCheck(
         id=current.id if current else None,
         action="create" if current is None else "change",
-        spec=body,
+        spec=as_stored(body),
     )
 
 
