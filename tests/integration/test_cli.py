@@ -240,3 +240,51 @@ def test_the_examples_are_valid_specs_the_api_would_create(cli: Cli) -> None:
     assert {"+ create orders", "+ create events", "+ create metrics"} <= set(
         planned.stdout.splitlines()
     )
+
+
+def test_everyday_commands_read_what_the_api_answers(
+    cli: Cli, api: ApiProcess, worker: WorkerProcess, place: Place, tmp_path: Path
+) -> None:
+    name = f"daily-{uuid.uuid4().hex[:6]}"
+    place.put({"daily.csv": csv_of(range(1, 3))})
+    document = spec(name, place, f"daily_{name[-6:]}", schedule={"cron": None})
+    document["spec"]["source"]["glob"] = "daily.csv"
+    write(tmp_path / "daily.yaml", document)
+    assert cli("apply", "-f", str(tmp_path)).returncode == 0
+
+    previewed = cli("preview", "-f", str(tmp_path / "daily.yaml"))
+    assert previewed.returncode == 0, previewed.stderr
+    assert "1 files match" in previewed.stdout and "name-1" in previewed.stdout
+
+    ran = cli("run", name, "--wait", "--follow")
+    assert ran.returncode == 0, ran.stdout + ran.stderr + worker.tail()
+    assert "listed 1 files" in ran.stdout  # the followed logs
+    runs = json.loads(cli("runs", "list", name, "-o", "json").stdout)
+    [finished] = [r for r in runs if r["state"] == "COMPLETED"]
+    assert (finished["files_loaded"], finished["rows"]) == (1, 2)
+    shown = cli("runs", "get", finished["id"])
+    assert shown.returncode == 0 and finished["id"] in shown.stdout
+    logs = cli("runs", "logs", finished["id"])
+    assert logs.returncode == 0 and "1 files loaded" in logs.stdout, logs.stdout
+
+    planned = json.loads(cli("refresh", "full", name, "--dry-run", "-o", "json").stdout)
+    assert (planned["files"], planned["rows"], planned["dry_run"]) == (1, 2, True)
+    assert cli("refresh", "full", name).returncode == 2  # neither --dry-run nor --yes
+    reprocess = cli("files", "reprocess", name, "--status", "loaded", "--dry-run")
+    assert f"{name}: would reprocess 1 files" in reprocess.stdout, reprocess.stdout
+
+    assert cli("ingestions", "pause", name).stdout.strip() == f"{name}: paused"
+    refused = cli("run", name)
+    assert refused.returncode == 1 and "paused" in refused.stderr
+    assert cli("ingestions", "resume", name).stdout.strip() == f"{name}: active"
+    assert cli("ingestions", "delete", name, "--yes").returncode == 0
+    missing = cli("ingestions", "get", name)
+    assert missing.returncode == 1 and f"no ingestion named {name!r}" in missing.stderr
+
+    admin = Cli(tmp_path / "admin-home")
+    login = admin("login", "--url", api.base_url, "--api-key-stdin", stdin=api.admin_key)
+    assert login.returncode == 0, login.stderr
+    tenants = json.loads(admin("admin", "tenants", "-o", "json").stdout)
+    assert any(t["name"] == "default" for t in tenants)
+    forbidden = cli("admin", "tenants")
+    assert forbidden.returncode == 1 and "403" in forbidden.stderr
