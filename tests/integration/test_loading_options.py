@@ -196,15 +196,18 @@ def test_lineage_columns_are_written_as_chosen_and_none_at_all_still_counts_the_
             "batch_id": "_batch_id",
             "ingested_at": None,
             "source_size": "_size",
+            "source_etag": "_etag",
         },
     )
     result = ingest(sessions, spark, chosen, place)
     table = table_of(spark, chosen)
-    lineage = ["src", "_source_modified_at", "_batch_id", "_size"]
+    lineage = ["src", "_source_modified_at", "_batch_id", "_size", "_etag"]
     assert table.columns == ["id", "_corrupt_record", *lineage]
-    rows = sorted((r.id, r.src.rsplit("/", 1)[1], r._size) for r in table.collect())
-    assert rows == [("1", "a.csv", 7), ("2", "a.csv", 7), ("3", "b.csv", 5)]
     files = files_by_name(sessions, chosen)
+    etag_a, etag_b = files["a.csv"].etag, files["b.csv"].etag
+    assert etag_a and etag_b and etag_a != etag_b
+    rows = sorted((r.id, r.src.rsplit("/", 1)[1], r._size, r._etag) for r in table.collect())
+    assert rows == [("1", "a.csv", 7, etag_a), ("2", "a.csv", 7, etag_a), ("3", "b.csv", 5, etag_b)]
     assert (files["a.csv"].rows_loaded, files["b.csv"].rows_loaded) == (2, 1)
     assert result.rows == 3
 
@@ -226,6 +229,12 @@ def test_lineage_columns_are_written_as_chosen_and_none_at_all_still_counts_the_
     assert {f.rows_loaded for f in files.values()} == {None}
     with sessions() as session:
         assert session.scalar(select(Batch.row_count).where(Batch.id == result.batch_id)) == 3
+
+    # A file loaded alone gets its ETag as a constant.
+    place.put({"c.csv": b"id\n4\n"})
+    ingest(sessions, spark, chosen, place)
+    etag_c = files_by_name(sessions, chosen)["c.csv"].etag
+    assert [r._etag for r in table_of(spark, chosen).where("id = '4'").collect()] == [etag_c]
 
 
 def test_an_int_column_widens_to_bigint_and_a_struct_gains_a_field(
@@ -331,6 +340,7 @@ def test_the_api_refuses_what_the_lineage_choice_cannot_do(
             "batch_id": None,
             "ingested_at": None,
             "source_size": None,
+            "source_etag": None,
         }
         refresh = client.post(
             f"/api/v1/ingestions/{ingestion_id}/refresh/full", json={"confirm": True}

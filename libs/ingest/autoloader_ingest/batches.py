@@ -101,7 +101,7 @@ def load_claimed_batch(
     this run, each part in its own Iceberg snapshot tagged with its own batch id."""
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
     files = [
-        FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows)
+        FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows, f.etag)
         for f in batch.files
     ]
     paths = {f.id: f.path for f in batch.files}

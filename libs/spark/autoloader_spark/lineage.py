@@ -36,6 +36,9 @@ class MetadataColumns(BaseModel):
         default="_ingested_at", description="When the batch was read."
     )
     source_size: ColumnName | None = Field(default=None, description="The file's size in bytes.")
+    source_etag: ColumnName | None = Field(
+        default=None, description="The file's ETag as listed: which version of it loaded."
+    )
 
     @model_validator(mode="after")
     def distinct(self) -> MetadataColumns:

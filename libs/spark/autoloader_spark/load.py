@@ -89,6 +89,7 @@ class FileToLoad:
     modified_at: datetime | None = None  # as listed; lets a lone file's columns be constants
     size: int | None = None  # bytes, as listed; sizes the write of a batch of many files
     replaces_rows: bool = False  # its earlier versions' rows are deleted in the same commit
+    etag: str | None = None  # as listed: the version of the file that loads
 
 
 @dataclass
@@ -781,12 +782,29 @@ def _with_lineage(
         wanted[meta.source_file] = F.col("_metadata.file_path")
         wanted[meta.source_modified_at] = F.col("_metadata.file_modification_time")
         wanted[meta.source_size] = F.col("_metadata.file_size")
+    if meta.source_etag is not None:
+        wanted[meta.source_etag] = _etags(files, lone if constants else None)
     wanted[meta.batch_id] = F.lit(batch_id)
     wanted[meta.ingested_at] = F.lit(datetime.now(UTC))
     columns += [wanted[name].alias(name) for name in meta.names()]
     if order is not None:
         columns.append(order.alias(ROW_ORDER))
     return frame.select("*", *columns) if columns else frame
+
+
+def _etags(files: Sequence[FileToLoad], lone: FileToLoad | None) -> Column:
+    """Each row's file's ETag: a constant for a lone file, else looked up by the path Spark
+    reads (Spark's _metadata has no ETag; the listing's is the version the ledger claimed)."""
+    if lone is not None:
+        return F.lit(lone.etag).cast("string")
+    by_path = F.create_map(
+        *(
+            part
+            for file in files
+            for part in (F.lit(spark_file_uri(file.spark_path)), F.lit(file.etag).cast("string"))
+        )
+    )
+    return by_path[F.col("_metadata.file_path")]
 
 
 def _data_columns(schema: StructType, reserved: set[str]) -> StructType:
