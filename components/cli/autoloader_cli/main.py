@@ -181,7 +181,7 @@ def preview(
     """What loading the spec's first files would give (columns, schema diff, first rows),
     writing nothing. A file of several documents previews the first."""
     with api() as client:
-        [document, *_] = read_specs(path) or fail(f"{path}: no spec documents", 2)
+        document = read_specs(path)[0]
         body: dict[str, Any] = {
             key: document.spec[key]
             for key in ("source", "format", "destination", "cluster")

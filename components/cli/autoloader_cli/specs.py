@@ -86,6 +86,8 @@ def read_specs(path: Path) -> list[SpecDocument]:
     else:
         raise SpecError(str(path), "no such file or directory")
     documents = [document for file in files for document in _read_file(file)]
+    if not documents:  # and never an empty set to prune everything against
+        raise SpecError(str(path), "holds no spec documents (*.yaml, *.yml, *.json)")
     seen: dict[str, SpecDocument] = {}
     for document in documents:
         if document.name in seen:

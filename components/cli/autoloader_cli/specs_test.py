@@ -81,3 +81,9 @@ def test_an_exported_ingestion_is_a_spec_document() -> None:
     document = as_document(answer)
     assert document["metadata"] == {"name": "orders", "labels": {"team": "sales"}}
     assert document["spec"]["paused"] is True and "id" not in document["spec"]
+
+
+def test_a_path_without_documents_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("no specs here")
+    with pytest.raises(SpecError, match="no spec documents"):
+        read_specs(tmp_path)
