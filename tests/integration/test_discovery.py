@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,3 +257,21 @@ def test_cleanup_deletes_and_moves_listed_files_on_every_store(place: Place) -> 
     assert listed(place, ListingRules()) == ["c.csv"]
     assert listed(place, ListingRules(include_hidden=True)) == ["_archive/sub/b.csv", "c.csv"]
     assert place.fs.cat(f"{place.root}/_archive/sub/b.csv") == b"id\n2\n"
+
+    if place.kind == "local":
+        return
+    # An archive in another bucket (container) of the same store.
+    other = f"it-archive-{uuid.uuid4().hex[:8]}"
+    place.fs.mkdir(other)
+    elsewhere = parse_source_uri(
+        place.uri.replace(place.root.split("/", 1)[0], other, 1).rsplit("/", 1)[0] + "/kept"
+    )
+    place.put({"d.csv": b"id\n5\n"})
+    [d] = [
+        LoadedFile(o.uri, o.size, o.etag)
+        for o in list_objects(source, connection, ListingRules(pattern="d.csv"), LATER)
+    ]
+    archived = SourceCleaner(source, connection, elsewhere).move(d)
+    assert archived == elsewhere.uri_of(f"{elsewhere.prefix}/d.csv")
+    assert place.fs.cat(f"{other}/kept/d.csv") == b"id\n5\n"
+    assert listed(place, ListingRules(pattern="d.csv")) == []

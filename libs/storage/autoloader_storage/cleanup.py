@@ -43,15 +43,16 @@ class LoadedFile:
 
 
 class _Objects(Protocol):
-    """The three object operations cleanup needs, on one store."""
+    """The three object operations cleanup needs, each on a place of one store (the source,
+    or an archive in another bucket or container of it)."""
 
-    def delete(self, key: str) -> None:
+    def delete(self, place: SourceURI, key: str) -> None:
         ...
 
-    def copy(self, key: str, destination_key: str) -> None:
+    def copy(self, place: SourceURI, key: str, target: SourceURI, target_key: str) -> None:
         ...
 
-    def write_empty(self, key: str) -> None:
+    def write_empty(self, place: SourceURI, key: str) -> None:
         ...
 
 
@@ -70,7 +71,7 @@ class SourceCleaner:
         """Deletes the file; one already gone counts as deleted."""
         key = self._key_of(file.uri)
         if self._current(file, key) is not None:
-            self._call(partial(self._objects.delete, key))
+            self._call(partial(self._objects.delete, self.source, key))
 
     def move(self, file: LoadedFile) -> str:
         """Moves the file under the archive at the same relative path; returns where to. A file
@@ -82,7 +83,7 @@ class SourceCleaner:
         destination = self.archive.uri_of(destination_key)
         if self._current(file, key) is None:
             return destination
-        self._call(partial(self._objects.copy, key, destination_key))
+        self._call(partial(self._objects.copy, self.source, key, self.archive, destination_key))
         copied = self._call(
             partial(stat_object, self.archive, self.connection, destination_key), self.archive
         )
@@ -90,7 +91,7 @@ class SourceCleaner:
             raise CopyFailed(
                 f"{destination}: the copy of {file.uri} did not arrive whole; the file stays"
             )
-        self._call(partial(self._objects.delete, key))
+        self._call(partial(self._objects.delete, self.source, key))
         return destination
 
     def probe(self) -> list[str]:
@@ -101,8 +102,8 @@ class SourceCleaner:
         for place in places:
             key = _below(place, f"{PROBE_PREFIX}{uuid.uuid4().hex}")
             try:
-                self._call(partial(self._objects.write_empty, key), place)
-                self._call(partial(self._objects.delete, key), place)
+                self._call(partial(self._objects.write_empty, place, key), place)
+                self._call(partial(self._objects.delete, place, key), place)
             except StorageError as error:
                 problems.append(
                     f"source.after_load: cannot write and delete in "
@@ -153,24 +154,24 @@ class _FsspecObjects:
 
     def __init__(self, source: SourceURI, connection: Connection) -> None:
         self.fs: Any = filesystem(source, connection)
-        self.source = source
 
-    def _path(self, key: str) -> str:
-        return key if self.source.kind is StoreKind.LOCAL else f"{self.source.bucket}/{key}"
+    @staticmethod
+    def _path(place: SourceURI, key: str) -> str:
+        return key if place.kind is StoreKind.LOCAL else f"{place.bucket}/{key}"
 
-    def delete(self, key: str) -> None:
-        self.fs.rm_file(self._path(key))
+    def delete(self, place: SourceURI, key: str) -> None:
+        self.fs.rm_file(self._path(place, key))
 
-    def copy(self, key: str, destination_key: str) -> None:
-        self._folder_for(destination_key)
-        self.fs.cp_file(self._path(key), self._path(destination_key))
+    def copy(self, place: SourceURI, key: str, target: SourceURI, target_key: str) -> None:
+        self._folder_for(target, target_key)
+        self.fs.cp_file(self._path(place, key), self._path(target, target_key))
 
-    def write_empty(self, key: str) -> None:
-        self._folder_for(key)
-        self.fs.pipe_file(self._path(key), b"")
+    def write_empty(self, place: SourceURI, key: str) -> None:
+        self._folder_for(place, key)
+        self.fs.pipe_file(self._path(place, key), b"")
 
-    def _folder_for(self, key: str) -> None:
-        if self.source.kind is StoreKind.LOCAL:  # object stores have no folders to make
+    def _folder_for(self, place: SourceURI, key: str) -> None:
+        if place.kind is StoreKind.LOCAL:  # object stores have no folders to make
             self.fs.makedirs(os.path.dirname(key), exist_ok=True)
 
 
@@ -178,24 +179,30 @@ class _AzureObjects:
     """Azure Blob / ADLS through the SDK, whose server-side copy can be waited for."""
 
     def __init__(self, source: SourceURI, connection: Connection) -> None:
+        self.connection = connection
+        self.containers: dict[str, Any] = {}
+
+    def _container(self, place: SourceURI) -> Any:
         from autoloader_storage.azure import container_client
 
-        self.container = container_client(source, connection)
+        if place.bucket not in self.containers:
+            self.containers[place.bucket] = container_client(place, self.connection)
+        return self.containers[place.bucket]
 
-    def delete(self, key: str) -> None:
-        self.container.delete_blob(key)
+    def delete(self, place: SourceURI, key: str) -> None:
+        self._container(place).delete_blob(key)
 
-    def copy(self, key: str, destination_key: str) -> None:
-        target = self.container.get_blob_client(destination_key)
-        target.start_copy_from_url(self.container.get_blob_client(key).url)
+    def copy(self, place: SourceURI, key: str, target: SourceURI, target_key: str) -> None:
+        copy = self._container(target).get_blob_client(target_key)
+        copy.start_copy_from_url(self._container(place).get_blob_client(key).url)
         deadline = time.monotonic() + COPY_WAIT_SECONDS
-        while (status := target.get_blob_properties().copy.status) == "pending":
+        while (status := copy.get_blob_properties().copy.status) == "pending":
             if time.monotonic() > deadline:
-                target.abort_copy(target.get_blob_properties())
-                raise CopyFailed(f"{destination_key}: the copy took over {COPY_WAIT_SECONDS} s")
+                copy.abort_copy(copy.get_blob_properties())
+                raise CopyFailed(f"{target_key}: the copy took over {COPY_WAIT_SECONDS} s")
             time.sleep(1)
         if status not in (None, "success"):
-            raise CopyFailed(f"{destination_key}: the copy ended {status}")
+            raise CopyFailed(f"{target_key}: the copy ended {status}")
 
-    def write_empty(self, key: str) -> None:
-        self.container.upload_blob(key, b"", overwrite=True)
+    def write_empty(self, place: SourceURI, key: str) -> None:
+        self._container(place).upload_blob(key, b"", overwrite=True)
