@@ -259,9 +259,10 @@ def run(
         found = client.ingestion(name)
         started = client.post(f"/api/v1/ingestions/{found['id']}/run")
         if not (wait or follow):
-            emit(started, output) if output is not Output.TABLE else out.print(
-                f"run {started['run_id']} of {found['name']}: {started['state']}"
-            )
+            if output is Output.TABLE:
+                out.print(f"run {started['run_id']} of {found['name']}: {started['state']}")
+            else:
+                emit(started, output)
             return
         finished = operations.wait_for_run(client, started["run_id"], follow)
         operations.show_run(finished, output)
