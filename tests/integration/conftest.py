@@ -17,6 +17,7 @@ import containers
 import pytest
 from api_process import ApiProcess
 from autoloader_metadata.db import make_engine, session_factory
+from prefect_workers import WorkerProcess
 from pyspark.sql import SparkSession
 from sqlalchemy.orm import Session, sessionmaker
 from stores import Place, new_place
@@ -107,5 +108,15 @@ def api(
     environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiProcess]:
     process = ApiProcess(environment, tmp_path_factory.mktemp("api") / "api.log")
+    yield process
+    process.stop()
+
+
+# A Prefect worker with the API's settings, for modules that define `environment`.
+@pytest.fixture(scope="module")
+def worker(
+    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
     yield process
     process.stop()

@@ -4,7 +4,6 @@ Prefect server and worker, the S3 store, and Spark Connect with Iceberg."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,6 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 @pytest.fixture(scope="module")
 def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
     return api_environment(stack, "it_api", **place.environ, AUTOLOADER_TASK_RETRIES="0")
-
-
-@pytest.fixture(scope="module")
-def worker(
-    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
-    yield process
-    process.stop()
 
 
 def table_ids(spark: SparkSession, table: str) -> list[int]:

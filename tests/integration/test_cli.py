@@ -9,7 +9,6 @@ import os
 import stat
 import subprocess
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,6 @@ def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str,
 @pytest.fixture(scope="module")
 def environment(stack: dict[str, str], place: Place) -> dict[str, str]:
     return api_environment(stack, "it_cli", **place.environ, AUTOLOADER_TASK_RETRIES="0")
-
-
-@pytest.fixture(scope="module")
-def worker(
-    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
-    yield process
-    process.stop()
 
 
 @dataclass

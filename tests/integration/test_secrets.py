@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -39,15 +38,6 @@ def environment(stack: dict[str, str]) -> dict[str, str]:
         "IT_SAS_ENDPOINT_URL": stack["AUTOLOADER_AZURE_BLOB_ENDPOINT"],
     }
     return api_environment(stack, "it_secrets", **credential, AUTOLOADER_TASK_RETRIES="0")
-
-
-@pytest.fixture(scope="module")
-def worker(
-    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
-    yield process
-    process.stop()
 
 
 def test_a_run_failing_on_a_sas_source_keeps_the_signature_nowhere(

@@ -73,15 +73,6 @@ def environment(stack: dict[str, str], place: Place, public_place: Place) -> dic
 
 
 @pytest.fixture(scope="module")
-def worker(
-    environment: dict[str, str], api: ApiProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(environment, tmp_path_factory.mktemp("worker") / "worker.log")
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def client(api: ApiProcess) -> Iterator[httpx.Client]:
     _, key = api.tenant(scopes=("write",))
     with api.client(key) as session:
