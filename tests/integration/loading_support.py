@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from stores import Place
 from support import create_ingestion
 
+from autoloader_storage.credentials import resolve
+from autoloader_storage.reach import ReachPolicy
+from autoloader_storage.uri import parse_source_uri
+
 LATER = datetime.now(UTC) + timedelta(hours=1)
 NAMESPACE = "it_loading"
 
@@ -65,7 +69,16 @@ def ingest(
     """Discovers the place's files and loads the first batch of them."""
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None, "discovery should have found files to load"
-    return load_claimed_batch(sessions, spark, ingestion, batch)
+    return load_claimed_batch(
+        sessions, spark, ingestion, batch, access=spark_access(ingestion, place)
+    )
+
+
+def spark_access(ingestion: Ingestion, place: Place) -> dict[str, str]:
+    """The Hadoop settings a run gives Spark for the ingestion's source, as the flow does."""
+    source = parse_source_uri(ingestion.spec.source.uri)
+    connection = resolve(ingestion.spec.source.credential_ref, source.kind, place.environ)
+    return ReachPolicy().spark_access(source, connection, ingestion.spec.cluster)
 
 
 def files_by_name(sessions: sessionmaker[Session], ingestion: Ingestion) -> dict[str, LedgerFile]:

@@ -1,6 +1,7 @@
 """A run that fails on an Azure source reached with a SAS token (Azurite refuses its signature)
 keeps the token nowhere: not in Prefect's state messages or logs, the ledger, the worker's log,
-or any API answer.
+or any API answer. A run that reads through Spark with a credential of its own keeps that
+credential's secret out of the run's logs, the worker's and Spark server's logs and the Spark UI.
 
 The SDK versions locked here do not put the request URL (with `sig=`) into their errors, so
 this guards the path end to end; the forms that do carry it (the requests transport's "Max
@@ -9,12 +10,16 @@ retries exceeded with url: /c?…&sig=…") are in the scrubber's unit test."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from api_process import ApiProcess, api_environment, run_now
 from autoloader_metadata.db import make_engine
+from identities import ScopedIdentity, scoped_identity
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect_workers import WorkerProcess
 from sqlalchemy import text
@@ -27,15 +32,21 @@ SOURCE = "abfss://landing@devstoreaccount1.dfs.core.windows.net/data"
 
 @pytest.fixture(scope="module")
 def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
-    return services("prefect", "azurite")
+    return services("prefect", "azurite", "spark")
 
 
 @pytest.fixture(scope="module")
-def environment(stack: dict[str, str]) -> dict[str, str]:
+def identity(stack: dict[str, str]) -> ScopedIdentity:
+    return scoped_identity(stack, "secrets", {"in/orders.csv": b"id,name\n1,a\n2,b\n3,c\n"})
+
+
+@pytest.fixture(scope="module")
+def environment(stack: dict[str, str], identity: ScopedIdentity) -> dict[str, str]:
     credential = {
         "IT_SAS_ACCOUNT_NAME": stack["AUTOLOADER_AZURE_ACCOUNT_NAME"],
         "IT_SAS_SAS_TOKEN": SAS,  # a signature Azurite refuses
         "IT_SAS_ENDPOINT_URL": stack["AUTOLOADER_AZURE_BLOB_ENDPOINT"],
+        **identity.environ("IT_ID"),  # a MinIO identity that reads one bucket
     }
     return api_environment(stack, "it_secrets", **credential, AUTOLOADER_TASK_RETRIES="0")
 
@@ -88,3 +99,66 @@ def test_a_run_failing_on_a_sas_source_keeps_the_signature_nowhere(
     assert any("AuthenticationFailed" in m or "access denied" in m for m in stored), stored
     assert SIGNATURE not in everything
     assert "sig=" not in everything.replace("sig=***", "")
+
+
+def spark_ui_pages(ui: str) -> dict[str, str]:
+    """What the Spark UI shows of the application: its environment and SQL executions (REST)
+    and its Spark Connect tab, where each statement's plan is printed."""
+    pages: dict[str, str] = {}
+    with httpx.Client(base_url=ui, timeout=30, follow_redirects=True) as client:
+        (application,) = client.get("/api/v1/applications").json()
+        base = f"/api/v1/applications/{application['id']}"
+        for name in ("environment", "sql?details=true&planDescription=true", "jobs", "stages"):
+            answer = client.get(f"{base}/{name}")
+            assert answer.status_code == 200, (name, answer.text[:300])
+            pages[name] = answer.text
+        connect = client.get("/connect/")
+        assert connect.status_code == 200, connect.text[:300]
+        pages["connect"] = connect.text
+        for session in sorted(set(re.findall(r"/connect/session/\?id=[0-9a-f-]+", connect.text))):
+            pages[session] = client.get(session).text
+    return pages
+
+
+def test_a_run_read_through_spark_keeps_its_credential_out_of_every_log(
+    api: ApiProcess,
+    worker: WorkerProcess,
+    environment: dict[str, str],
+    stack: dict[str, str],
+    identity: ScopedIdentity,
+) -> None:
+    _, key = api.tenant(scopes=("write",))
+    body = {
+        "name": f"scoped-{uuid.uuid4().hex[:6]}",
+        "source": {"uri": f"s3://{identity.bucket}/in", "credential_ref": "env:IT_ID"},
+        "format": {"type": "csv"},
+        "destination": {"catalog": "lake", "namespace": "it_secrets", "table": "scoped"},
+    }
+    with api.client(key) as client:
+        created = client.post("/api/v1/ingestions", json=body)
+        assert created.status_code == 201, created.text
+        run = run_now(client, created.json()["id"], worker)
+        assert run["state"] == "COMPLETED", run
+        assert (run["files_loaded"], run["rows"]) == (1, 3), run
+        run_logs = client.get(f"/api/v1/runs/{run['id']}/logs", params={"limit": 500}).text
+
+    async def prefect_logs(prefect: Any) -> list[str]:
+        logs = await prefect.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[uuid.UUID(run["id"])]))
+        )
+        return [line.message for line in logs]
+
+    places = {
+        "the run's logs (API)": run_logs,
+        "Prefect's logs of the run": "\n".join(prefect_call(prefect_logs)),
+        "the worker's log": worker.tail(2_000_000),
+        "the Spark server's log": Path(stack["AUTOLOADER_SPARK_LOG"]).read_text(errors="replace"),
+        **{
+            f"the Spark UI ({page})": text
+            for page, text in spark_ui_pages(stack["AUTOLOADER_SPARK_UI_URL"]).items()
+        },
+    }
+    assert "orders.csv" in places["the Spark UI (sql?details=true&planDescription=true)"]
+    for secret in (identity.secret_access_key, identity.session_token):
+        leaks = [place for place, text in places.items() if secret in text]
+        assert not leaks, f"a secret of the credential shows in {leaks}"

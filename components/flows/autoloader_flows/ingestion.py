@@ -151,6 +151,7 @@ def _run(ingestion_id: uuid.UUID) -> State[Any]:
     # Not tasks: no retries, the run fails at once with the reason.
     steps.ensure_credential_granted(ingestion)
     steps.ensure_table_available(ingestion)
+    steps.spark_access_of(ingestion)  # a source Spark may not read fails the run here, at once
     summary = RunSummary(ingestion_id=str(ingestion_id), ingestion_name=ingestion.name)
     with steps.heartbeat(run_id, ingestion.id):
         try:

@@ -157,6 +157,19 @@ def ensure_credential_granted(ingestion: Ingestion) -> None:
         )
 
 
+def spark_access_of(ingestion: Ingestion) -> dict[str, str]:
+    """The Hadoop settings with which Spark reads the ingestion's source: its own credential,
+    resolved here on the worker (or none where the operator bound the cluster's identity).
+    Raises SparkAccessRefused where Spark cannot be given that identity."""
+    from autoloader_storage import credentials
+    from autoloader_storage.reach import ReachPolicy
+    from autoloader_storage.uri import parse_source_uri
+
+    source = parse_source_uri(ingestion.spec.source.uri)
+    connection = credentials.resolve(ingestion.spec.source.credential_ref, source.kind)
+    return ReachPolicy.of(settings()).spark_access(source, connection, ingestion.spec.cluster)
+
+
 def ensure_table_available(ingestion: Ingestion) -> None:
     """A run stops before it writes to a table its tenant does not own and was not shared
     (an ingestion created before tables had owners, or a table an admin gave away since)."""
@@ -288,7 +301,12 @@ def load_next_batch(
     spark = spark_of(ingestion)
     try:
         result = load_claimed_batch(
-            sessions(), spark, ingestion, batch, settings().max_file_attempts
+            sessions(),
+            spark,
+            ingestion,
+            batch,
+            settings().max_file_attempts,
+            spark_access_of(ingestion),
         )
     except Exception:
         try:

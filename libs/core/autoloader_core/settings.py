@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         description="Named Spark Connect clusters as JSON {name: sc://...}; `default` is "
         "spark_remote unless named here. An ingestion picks one by name.",
     )
+    cluster_identities: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Sources a Spark cluster's own identity may read, as JSON {cluster: "
+        '["s3://landing-*", ...]}: a pattern (fnmatch, `*` crosses `/`) matches the whole '
+        "source URI. There, and only there, an ingestion's credential may be `default`; "
+        "everywhere else Spark reads with the ingestion's own credential.",
+    )
     # Orchestration (defaults from the design note, section 8.1)
     priority_queue: str = Field(default="priority", description="Manual runs, retries, previews.")
     default_queue: str = Field(default="default", description="Scheduled runs.")

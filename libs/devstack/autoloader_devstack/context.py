@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,9 @@ class StackContext:
             "settings": self.settings,
         }
         write_private(self.root / STATE_FILE, json.dumps(state, indent=2))
-        lines = [f"{key}={value}" for key, value in sorted(self.settings.items())]
+        # Quoted for the shell: `set -a; . stack.env` must give back every value whole (an
+        # Azure connection string holds `;`).
+        lines = [f"{key}={shlex.quote(value)}" for key, value in sorted(self.settings.items())]
         write_private(self.root / ENV_FILE, "\n".join(lines) + "\n")
 
 
@@ -55,7 +58,8 @@ def read_env_file(path: Path) -> dict[str, str]:
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#") and "=" in line:
             key, value = line.split("=", 1)
-            settings[key.strip()] = value.strip()
+            value = value.strip()
+            settings[key.strip()] = shlex.split(value)[0] if value[:1] in ("'", '"') else value
     return settings
 
 

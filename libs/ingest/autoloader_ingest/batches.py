@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from autoloader_metadata.db import transaction
@@ -66,12 +67,20 @@ class BatchResult:
         )
 
 
-def load_spec(ingestion: Ingestion, stored_schema: StructType | None = None) -> LoadSpec:
+def load_spec(
+    ingestion: Ingestion,
+    stored_schema: StructType | None = None,
+    access: Mapping[str, str] | None = None,
+) -> LoadSpec:
+    """What Spark does for the ingestion; `access`: the Hadoop settings that read its source
+    with its own identity (ReachPolicy.spark_access), needed only where files are read."""
     wanted, destination = ingestion.spec.format, ingestion.spec.destination
     schema = _parse_ddl(wanted.schema_ddl) if wanted.schema_ddl else stored_schema
     source = ingestion.spec.source
     return LoadSpec(
-        read=ReadSpec(wanted.type.value, ingestion.reader_options, wanted.corrupt_records),
+        read=ReadSpec(
+            wanted.type.value, ingestion.reader_options, wanted.corrupt_records, access or {}
+        ),
         table=TableRef(destination.catalog, destination.namespace, destination.table),
         evolution=wanted.schema_evolution.value,
         schema=schema,
@@ -94,12 +103,13 @@ def load_claimed_batch(
     ingestion: Ingestion,
     batch: ClaimedBatch,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    access: Mapping[str, str] | None = None,
 ) -> BatchResult:
     """Loads the batch and records its outcome. A failure that names no file and is not the
     cluster's (a column name, a file that breaks the read without saying so) splits the batch
     in halves, each loaded on its own, down to the one file to blame: the good files load in
     this run, each part in its own Iceberg snapshot tagged with its own batch id."""
-    spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id))
+    spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id), access)
     files = [
         FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows, f.etag)
         for f in batch.files

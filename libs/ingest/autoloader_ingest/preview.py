@@ -45,8 +45,8 @@ def preview_ingestion(
     started = time.perf_counter()
     source = parse_source_uri(ingestion.spec.source.uri)
     connection = credentials.resolve(ingestion.spec.source.credential_ref, source.kind, environ)
-    if reach is not None:
-        reach.check(source, connection)
+    # Checked before anything is listed; the settings are what Spark reads the sample with.
+    access = (reach or ReachPolicy()).spark_access(source, connection, ingestion.spec.cluster)
     sample: list[str] = []
     matching = 0
     for item in list_objects(source, connection, rules_of(ingestion), now or datetime.now(UTC)):
@@ -57,7 +57,8 @@ def preview_ingestion(
         raise FileNotFoundError(
             f"{ingestion.spec.source.uri}: no file matches the ingestion's rules"
         )
-    result = preview(spark, load_spec(ingestion), [spark_path_of(uri) for uri in sample], limit)
+    paths = [spark_path_of(uri) for uri in sample]
+    result = preview(spark, load_spec(ingestion, access=access), paths, limit)
     warnings = _cleanup_problems(ingestion, source, connection)
     return IngestionPreview(result, matching, sample, time.perf_counter() - started, warnings)
 

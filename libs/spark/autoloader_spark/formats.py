@@ -26,6 +26,8 @@ class ReadSpec:
     format: str
     options: Mapping[str, str] = field(default_factory=dict)
     corrupt_records: CorruptRecords = CorruptRecords.KEEP
+    # Hadoop settings that read the source with the ingestion's identity; they hold secrets.
+    hadoop: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.format not in OPTIONS:
@@ -61,7 +63,7 @@ def reader(
     `headers_read`: every CSV file read has the header the schema was built from, position by
     position (autoloader_spark.load groups files by header), so Spark need not check it; it
     could not tell an empty header cell from the _c<position> name Spark gives it."""
-    read = spark.read.format(spec.format).options(**dict(spec.options))
+    read = spark.read.format(spec.format).options(**dict(spec.hadoop), **dict(spec.options))
     if spec.format == "csv" and "header" not in spec.options:
         read = read.option("header", "true")
     if spec.format == "csv" and "maxCharsPerColumn" not in spec.options:
@@ -101,7 +103,9 @@ def sample_schema(
         return StructType([StructField("value", StringType(), True)])
     if spec.format == "csv" and not spec.infers_csv_types:
         return header_schema(csv_headers(spark, spec, paths, seconds).values())
-    frame: DataFrame = load_files(reader(spark, ReadSpec(spec.format, spec.options), None), paths)
+    frame: DataFrame = load_files(
+        reader(spark, ReadSpec(spec.format, spec.options, hadoop=spec.hadoop), None), paths
+    )
     inferred = with_deadline(spark, lambda: frame.schema, seconds, "inferring the files' schema")
     schema = StructType([f for f in inferred.fields if f.name != CORRUPT_COLUMN])
     check_distinct_names(schema)
@@ -126,7 +130,9 @@ def csv_headers(
 
 
 def csv_header(spark: SparkSession, spec: ReadSpec, path: str, seconds: float) -> list[str]:
-    frame = load_files(reader(spark, ReadSpec("csv", spec.options), None), [path])
+    frame = load_files(
+        reader(spark, ReadSpec("csv", spec.options, hadoop=spec.hadoop), None), [path]
+    )
     names = [
         name
         for name in with_deadline(spark, lambda: frame.columns, seconds, "reading a CSV header")
@@ -160,7 +166,9 @@ def csv_header(spark: SparkSession, spec: ReadSpec, path: str, seconds: float) -
 
 def _raw_header(spark: SparkSession, spec: ReadSpec, path: str, seconds: float) -> list[str]:
     options = {**spec.options, "header": "false"}
-    first = load_files(reader(spark, ReadSpec("csv", options), None), [path]).limit(1)
+    first = load_files(
+        reader(spark, ReadSpec("csv", options, hadoop=spec.hadoop), None), [path]
+    ).limit(1)
     rows = with_deadline(spark, first.collect, seconds, "reading a CSV header")
     if not rows:
         return []

@@ -22,6 +22,18 @@ _parallelism: weakref.WeakKeyDictionary[SparkSession, int] = weakref.WeakKeyDict
 _lock = threading.Lock()
 
 
+# A read's Hadoop settings carry the ingestion's secrets (autoloader_storage.credentials):
+# Spark redacts them in what it shows of a plan. `string.regex` covers the statement text of
+# the Spark UI's Connect tab (the plan as protobuf text: `key: "...secret.key" value: "..."`),
+# `options.regex` the data source options in explained plans. Both are session settings, so no
+# cluster needs configuring for it.
+_SECRET_KEYS = r"secret|token|password|access\.key|account\.key"
+REDACTION = {
+    "spark.sql.redaction.string.regex": rf'(?i)({_SECRET_KEYS})[^"\n]*"\s*value: "(?:[^"\\]|\\.)*"',
+    "spark.sql.redaction.options.regex": rf"(?i)url|{_SECRET_KEYS}",
+}
+
+
 def connect(remote: str, token: str | None = None) -> SparkSession:
     """The session for `remote` (`sc://host:port`), created once per process and reused."""
     if not remote.startswith("sc://"):
@@ -32,6 +44,8 @@ def connect(remote: str, token: str | None = None) -> SparkSession:
         # Spark Connect sessions know when their channel closed (classic sessions do not).
         if session is None or getattr(session, "is_stopped", False):
             session = SparkSession.builder.remote(url).create()
+            for name, pattern in REDACTION.items():
+                session.conf.set(name, pattern)
             _sessions[url] = session
         return session
 

@@ -39,3 +39,7 @@ class MissingDriver(StorageError, ImportError):
 
 class ReachRefused(StorageError):
     """The operator does not let ingestions read this source or name this endpoint."""
+
+
+class SparkAccessRefused(StorageError):
+    """Spark cannot be given this source's identity (or may not use its own for it)."""

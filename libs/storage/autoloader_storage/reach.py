@@ -3,13 +3,14 @@ when the operator allows them, and endpoints only from the operator's allow-list
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from urllib.parse import urlsplit
 
 from autoloader_core.settings import Settings
 from autoloader_storage.credentials import Connection
-from autoloader_storage.errors import ReachRefused
+from autoloader_storage.errors import ReachRefused, SparkAccessRefused
 from autoloader_storage.uri import SourceURI, StoreKind
 
 
@@ -18,6 +19,8 @@ class ReachPolicy:
     local_sources: bool = True
     custom_endpoints: bool = True
     allowed_endpoints: Sequence[str] = ()
+    # Per Spark cluster, the source URI patterns its own identity is for (the operator's word).
+    cluster_identities: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, settings: Settings) -> ReachPolicy:
@@ -25,6 +28,7 @@ class ReachPolicy:
             local_sources=settings.local_sources_allowed,
             custom_endpoints=settings.custom_endpoints_allowed,
             allowed_endpoints=tuple(settings.allowed_endpoints),
+            cluster_identities=settings.cluster_identities,
         )
 
     def check_source(self, source: SourceURI) -> None:
@@ -54,6 +58,27 @@ class ReachPolicy:
     def check(self, source: SourceURI, connection: Connection) -> None:
         """Refuses a source, or resolved credentials, this installation does not allow."""
         self.check_source(source)
-        endpoint = connection.get("endpoint_url")
+        endpoint = connection.endpoint_url
         if endpoint:
             self.check_endpoint(endpoint)
+
+    def spark_access(
+        self, source: SourceURI, connection: Connection, cluster: str = "default"
+    ) -> dict[str, str]:
+        """The Hadoop settings one Spark read of `source` takes: the connection's own identity,
+        or none where the operator bound the cluster's identity to the source and the
+        credential is `default`. A `default` credential anywhere else is refused: Spark would
+        read with whatever its cluster may read, not with anything the tenant was given."""
+        self.check(source, connection)
+        if source.kind is StoreKind.LOCAL:
+            return {}
+        if connection.is_default:
+            location = source.uri_of(source.prefix)
+            if any(fnmatchcase(location, p) for p in self.cluster_identities.get(cluster, ())):
+                return {}
+            raise SparkAccessRefused(
+                f"credential default: the operator has not bound Spark cluster {cluster!r}'s "
+                f"own identity to {location} (AUTOLOADER_CLUSTER_IDENTITIES); name the "
+                "ingestion's credential (env:NAME or file:/path/secret.json)"
+            )
+        return connection.spark_settings(source)

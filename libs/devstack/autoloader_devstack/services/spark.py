@@ -27,9 +27,10 @@ def start(ctx: StackContext) -> None:
     jars = provision.spark_jars(spark_home)
     folder = ctx.service_dir("spark")
     port = ctx.port("spark", 15002)
+    ui_port = ctx.port("spark-ui", 4040)
     properties = folder / "spark-defaults.conf"
     # Credentials go in a private properties file, not on the command line where `ps` shows them.
-    write_private(properties, _properties(ctx, folder, port))
+    write_private(properties, _properties(ctx, folder, port, ui_port))
     conf_dir = folder / "conf"
     conf_dir.mkdir(exist_ok=True)
     env = {
@@ -71,13 +72,15 @@ def start(ctx: StackContext) -> None:
     ctx.settings.update(
         {
             "AUTOLOADER_SPARK_REMOTE": f"sc://{HOST}:{port}",
+            "AUTOLOADER_SPARK_UI_URL": f"http://{HOST}:{ui_port}",
+            "AUTOLOADER_SPARK_LOG": str(folder / "spark-connect.log"),
             "AUTOLOADER_ICEBERG_CATALOG": CATALOG,
         }
     )
     ctx.save()
 
 
-def _properties(ctx: StackContext, folder: Path, port: int) -> str:
+def _properties(ctx: StackContext, folder: Path, port: int, ui_port: int) -> str:
     settings = ctx.settings
     catalog = f"spark.sql.catalog.{CATALOG}"
     values = {
@@ -85,7 +88,10 @@ def _properties(ctx: StackContext, folder: Path, port: int) -> str:
         "spark.driver.memory": os.environ.get("AUTOLOADER_SPARK_DRIVER_MEMORY", "2g"),
         "spark.connect.grpc.binding.address": HOST,
         "spark.connect.grpc.binding.port": str(port),
-        "spark.ui.enabled": "false",
+        # The UI is on (its environment page and REST API are where a leaked secret would show).
+        "spark.ui.enabled": "true",
+        "spark.ui.port": str(ui_port),
+        "spark.ui.showConsoleProgress": "false",
         "spark.local.dir": str(folder / "tmp"),
         "spark.sql.shuffle.partitions": "4",
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
