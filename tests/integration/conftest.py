@@ -95,6 +95,26 @@ def spark(stack: dict[str, str]) -> Iterator[SparkSession]:
     session.stop()  # before the stack stops: an open client retries a dead server at exit
 
 
+# Where Spark runs in the dev stack: `local[*]` (executors inside the Connect server's JVM), and
+# a standalone cluster whose executors are other JVMs (settings travel with each task there).
+SPARK_SETUPS = {
+    "local": ("spark", "AUTOLOADER_SPARK_REMOTE"),
+    "standalone": ("spark-cluster", "AUTOLOADER_SPARK_CLUSTER_REMOTE"),
+}
+
+
+# For modules whose tests must hold on both: `spark = spark_everywhere` in the module runs each
+# of its tests once per set-up.
+@pytest.fixture(scope="module", params=list(SPARK_SETUPS))
+def spark_everywhere(
+    request: pytest.FixtureRequest, services: StackFactory
+) -> Iterator[SparkSession]:
+    service, setting = SPARK_SETUPS[request.param]
+    session = connect(services(service)[setting])
+    yield session
+    session.stop()
+
+
 # For modules that define `database` (the URL of their migrated database).
 @pytest.fixture(scope="module")
 def sessions(database: str) -> Iterator[sessionmaker[Session]]:

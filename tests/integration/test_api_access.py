@@ -4,6 +4,7 @@ without the scope, and a tenant never reaches another tenant's ingestions, runs 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -426,3 +427,35 @@ def test_credentials_need_a_grant_where_the_operator_requires_them(
         assert other_id != acme_id
     finally:
         locked.stop()
+
+
+def test_a_default_credential_is_refused_by_field_unless_the_operator_bound_the_cluster(
+    stack: dict[str, str], tmp_path: Path
+) -> None:
+    bound = json.dumps({"default": ["s3://landing-*"]})
+    env = api_environment(stack, "it_api_identity", AUTOLOADER_CLUSTER_IDENTITIES=bound)
+    api = ApiProcess(env, tmp_path / "api.log")
+    try:
+        _, key = api.tenant(scopes=("write",))
+
+        def create(uri: str) -> httpx.Response:
+            body = {
+                "name": f"d-{uuid.uuid4().hex[:6]}",
+                "source": {"uri": uri, "credential_ref": "default"},
+                "format": {"type": "csv"},
+                "destination": {
+                    "catalog": "lake",
+                    "namespace": "x",
+                    "table": f"t_{uuid.uuid4().hex}",
+                },
+            }
+            return api.client(key).post("/api/v1/ingestions", json=body)
+
+        refused = create("s3://orders-eu/in/")
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["body", "source", "credential_ref"]
+        assert "has not bound Spark cluster 'default'" in error["msg"]
+        assert create("s3://landing-eu/in/").status_code == 201
+    finally:
+        api.stop()

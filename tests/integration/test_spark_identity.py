@@ -32,6 +32,12 @@ def stack(services: StackFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
+def spark(spark_everywhere: SparkSession) -> SparkSession:
+    """Each test runs on `local[*]` and on the standalone cluster (conftest.SPARK_SETUPS)."""
+    return spark_everywhere
+
+
+@pytest.fixture(scope="module")
 def database(stack: dict[str, str]) -> str:
     return migrated_database(stack["AUTOLOADER_DATABASE_URL"], "it_spark_identity")
 

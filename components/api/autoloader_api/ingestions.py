@@ -38,7 +38,7 @@ from autoloader_api import quotas
 from autoloader_api.auth import Principal
 from autoloader_api.errors import TABLE_LOC, FieldError, OrchestratorUnavailable
 from autoloader_api.services import Services
-from autoloader_storage.errors import ReachRefused
+from autoloader_storage.errors import ReachRefused, SparkAccessRefused
 from autoloader_storage.uri import parse_source_uri
 
 # A write without If-Match merges into the latest version; this many tries under contention.
@@ -68,10 +68,17 @@ class IngestionOps:
                 ["body", "cluster"],
                 f"unknown cluster {spec.cluster!r}; configured: {', '.join(settings.cluster_names)}",
             )
+        source = parse_source_uri(spec.source.uri)
         try:
-            self.services.reach.check_source(parse_source_uri(spec.source.uri))
+            self.services.reach.check_source(source)
         except ReachRefused as error:
             raise FieldError(["body", "source", "uri"], str(error)) from None
+        try:
+            self.services.reach.check_default_credential(
+                source, spec.source.credential_ref, spec.cluster
+            )
+        except SparkAccessRefused as error:
+            raise FieldError(["body", "source", "credential_ref"], str(error)) from None
         await self.check_credential_grant(spec.source.credential_ref)
         await self.check_table_available(spec)
 

@@ -23,6 +23,9 @@ URL_SETTINGS = (
     ("S3 endpoint", "AUTOLOADER_S3_ENDPOINT"),
     ("S3 console", "AUTOLOADER_S3_CONSOLE_URL"),
     ("Spark Connect", "AUTOLOADER_SPARK_REMOTE"),
+    ("Spark UI", "AUTOLOADER_SPARK_UI_URL"),
+    ("Spark cluster Connect", "AUTOLOADER_SPARK_CLUSTER_REMOTE"),
+    ("Spark cluster UI", "AUTOLOADER_SPARK_CLUSTER_UI_URL"),
     ("Azure Blob (Azurite)", "AUTOLOADER_AZURE_BLOB_ENDPOINT"),
     ("GCS emulator", "AUTOLOADER_GCS_ENDPOINT"),
     ("Worker metrics", "AUTOLOADER_WORKER_METRICS_URL"),
@@ -61,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         "--services",
         default=",".join(stack.ALL),
         help=f"comma-separated subset of {', '.join(stack.ALL)} (dependencies added)",
+    )
+    up.add_argument(
+        "--spark-cluster",
+        action="store_true",
+        help="also run Spark as a standalone cluster (a master, two workers, Spark Connect on "
+        "them), named `standalone` in AUTOLOADER_SPARK_CLUSTERS",
     )
     up.add_argument(
         "--worker-pex",
@@ -103,6 +112,8 @@ def _up(args: argparse.Namespace) -> int:
         raise SetupError(f"The dev stack in {root} is already running; `./dev down` stops it.")
     names = [name.strip() for name in args.services.split(",") if name.strip()]
     given: dict[str, str] = {}
+    if args.spark_cluster:
+        names.append("spark-cluster")
     if args.worker_pex is not None:
         names.append("worker")
         given["AUTOLOADER_WORKER_PEX"] = str(args.worker_pex.resolve())

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from autoloader_devstack.context import STATE_FILE, StackContext, load_state
 from autoloader_devstack.errors import SetupError
-from autoloader_devstack.services import api, azurite, gcs, postgres, prefect, s3, spark, worker
+from autoloader_devstack.services import (
+    api,
+    azurite,
+    gcs,
+    postgres,
+    prefect,
+    s3,
+    spark,
+    spark_cluster,
+    worker,
+)
 
 StartFunction = Callable[[StackContext], None]
 
@@ -17,6 +27,8 @@ SERVICES: dict[str, tuple[StartFunction, tuple[str, ...]]] = {
     "prefect": (prefect.start, ("postgres",)),
     "s3": (s3.start, ()),
     "spark": (spark.start, ("postgres", "s3")),
+    # A standalone master, two workers and a Connect server on them (`--spark-cluster`).
+    "spark-cluster": (spark_cluster.start, ("postgres", "s3", "spark")),
     "azurite": (azurite.start, ()),
     "gcs": (gcs.start, ()),
     # Needs the worker PEX (AUTOLOADER_WORKER_PEX); `./dev up` builds it and asks for it.
@@ -25,13 +37,14 @@ SERVICES: dict[str, tuple[StartFunction, tuple[str, ...]]] = {
     "api": (api.start, ("postgres", "prefect", "s3", "spark", "worker")),
 }
 # What a stack has unless asked for more: the services tests and benchmarks share.
-ALL = tuple(name for name in SERVICES if name not in ("worker", "api"))
+ALL = tuple(name for name in SERVICES if name not in ("worker", "api", "spark-cluster"))
 # The setting whose presence shows a service is already provided (by an env file or a stack).
 PROVIDES = {
     "postgres": "AUTOLOADER_DATABASE_URL",
     "prefect": "PREFECT_API_URL",
     "s3": "AUTOLOADER_S3_ENDPOINT",
     "spark": "AUTOLOADER_SPARK_REMOTE",
+    "spark-cluster": "AUTOLOADER_SPARK_CLUSTER_REMOTE",
     "azurite": "AUTOLOADER_AZURE_BLOB_ENDPOINT",
     "gcs": "AUTOLOADER_GCS_ENDPOINT",
     "worker": "AUTOLOADER_WORKER_METRICS_URL",

@@ -70,15 +70,23 @@ class ReachPolicy:
         credential is `default`. A `default` credential anywhere else is refused: Spark would
         read with whatever its cluster may read, not with anything the tenant was given."""
         self.check(source, connection)
-        if source.kind is StoreKind.LOCAL:
+        self.check_default_credential(source, connection.reference, cluster)
+        if source.kind is StoreKind.LOCAL or connection.is_default:
             return {}
-        if connection.is_default:
-            location = source.uri_of(source.prefix)
-            if any(fnmatchcase(location, p) for p in self.cluster_identities.get(cluster, ())):
-                return {}
-            raise SparkAccessRefused(
-                f"credential default: the operator has not bound Spark cluster {cluster!r}'s "
-                f"own identity to {location} (AUTOLOADER_CLUSTER_IDENTITIES); name the "
-                "ingestion's credential (env:NAME or file:/path/secret.json)"
-            )
         return connection.spark_settings(source)
+
+    def check_default_credential(
+        self, source: SourceURI, reference: str | None, cluster: str = "default"
+    ) -> None:
+        """Refuses a `default` credential on a store source the operator did not bind to the
+        cluster's own identity."""
+        if source.kind is StoreKind.LOCAL or (reference or "default").strip() != "default":
+            return
+        location = source.uri_of(source.prefix)
+        if any(fnmatchcase(location, p) for p in self.cluster_identities.get(cluster, ())):
+            return
+        raise SparkAccessRefused(
+            f"credential default: the operator has not bound Spark cluster {cluster!r}'s "
+            f"own identity to {location} (AUTOLOADER_CLUSTER_IDENTITIES); name the "
+            "ingestion's credential (env:NAME or file:/path/secret.json)"
+        )

@@ -21,54 +21,10 @@ session.stop()
 
 
 def start(ctx: StackContext) -> None:
-    java_home = provision.java_home()
-    python = provision.stack_python()
-    spark_home = provision.spark_home(python)
-    jars = provision.spark_jars(spark_home)
+    """Spark Connect on `local[*]`: the driver runs the executors' work in its own JVM."""
     folder = ctx.service_dir("spark")
-    port = ctx.port("spark", 15002)
-    ui_port = ctx.port("spark-ui", 4040)
-    properties = folder / "spark-defaults.conf"
-    # Credentials go in a private properties file, not on the command line where `ps` shows them.
-    write_private(properties, _properties(ctx, folder, port, ui_port))
-    conf_dir = folder / "conf"
-    conf_dir.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "JAVA_HOME": java_home,
-        "SPARK_HOME": str(spark_home),
-        "SPARK_CONF_DIR": str(conf_dir),
-        "SPARK_LOG_DIR": str(folder),
-        "SPARK_LOCAL_IP": HOST,
-    }
-    server = process.start(
-        "spark-connect",
-        [
-            str(spark_home / "bin" / "spark-submit"),
-            "--class",
-            SERVER_CLASS,
-            "--name",
-            "autoloader-spark-connect",
-            "--properties-file",
-            str(properties),
-            "--jars",
-            ",".join(str(jar) for jar in jars),
-            "spark-internal",
-        ],
-        folder / "spark-connect.log",
-        env=env,
-    )
-    ctx.processes.append(server)
-    ctx.save()
-    process.wait_until(server, lambda: health.tcp_open(port), 180, "gRPC port open")
-    # The first query creates the Iceberg JDBC catalog's tables in PostgreSQL. Done here, once,
-    # it cannot race with the first queries of several clients at once (which fails their
-    # catalog initialisation); it also proves the server answers real queries.
-    process.run(
-        [str(python), "-c", WARM_UP, f"sc://{HOST}:{port}", CATALOG],
-        "the Spark Connect warm-up query",
-        timeout=180,
-    )
+    port, ui_port = ctx.port("spark", 15002), ctx.port("spark-ui", 4040)
+    start_connect_server(ctx, "spark-connect", folder, port, ui_port, {"spark.master": "local[*]"})
     ctx.settings.update(
         {
             "AUTOLOADER_SPARK_REMOTE": f"sc://{HOST}:{port}",
@@ -80,11 +36,71 @@ def start(ctx: StackContext) -> None:
     ctx.save()
 
 
-def _properties(ctx: StackContext, folder: Path, port: int, ui_port: int) -> str:
+def start_connect_server(
+    ctx: StackContext,
+    name: str,
+    folder: Path,
+    port: int,
+    ui_port: int,
+    extra: dict[str, str],
+) -> None:
+    """A Spark Connect server with the stack's catalog and S3 settings (and `extra`), started
+    and answering a first real query."""
+    python = provision.stack_python()
+    spark_home = provision.spark_home(python)
+    jars = provision.spark_jars(spark_home)
+    properties = folder / "spark-defaults.conf"
+    # Credentials go in a private properties file, not on the command line where `ps` shows them.
+    write_private(properties, _properties(ctx, folder, port, ui_port, extra))
+    server = process.start(
+        name,
+        [
+            str(spark_home / "bin" / "spark-submit"),
+            "--class",
+            SERVER_CLASS,
+            "--name",
+            f"autoloader-{name}",
+            "--properties-file",
+            str(properties),
+            "--jars",
+            ",".join(str(jar) for jar in jars),
+            "spark-internal",
+        ],
+        folder / f"{name}.log",
+        env=spark_environment(spark_home, folder),
+    )
+    ctx.processes.append(server)
+    ctx.save()
+    process.wait_until(server, lambda: health.tcp_open(port), 180, "gRPC port open")
+    # The first query creates the Iceberg JDBC catalog's tables in PostgreSQL. Done here, once,
+    # it cannot race with the first queries of several clients at once (which fails their
+    # catalog initialisation); it also proves the server answers real queries.
+    process.run(
+        [str(python), "-c", WARM_UP, f"sc://{HOST}:{port}", CATALOG],
+        f"the {name} warm-up query",
+        timeout=180,
+    )
+
+
+def spark_environment(spark_home: Path, folder: Path) -> dict[str, str]:
+    conf_dir = folder / "conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "JAVA_HOME": provision.java_home(),
+        "SPARK_HOME": str(spark_home),
+        "SPARK_CONF_DIR": str(conf_dir),
+        "SPARK_LOG_DIR": str(folder),
+        "SPARK_LOCAL_IP": HOST,
+    }
+
+
+def _properties(
+    ctx: StackContext, folder: Path, port: int, ui_port: int, extra: dict[str, str]
+) -> str:
     settings = ctx.settings
     catalog = f"spark.sql.catalog.{CATALOG}"
     values = {
-        "spark.master": "local[*]",
         "spark.driver.memory": os.environ.get("AUTOLOADER_SPARK_DRIVER_MEMORY", "2g"),
         "spark.connect.grpc.binding.address": HOST,
         "spark.connect.grpc.binding.port": str(port),
@@ -116,4 +132,4 @@ def _properties(ctx: StackContext, folder: Path, port: int, ui_port: int) -> str
             "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider"
         ),
     }
-    return "".join(f"{key} {value}\n" for key, value in values.items())
+    return "".join(f"{key} {value}\n" for key, value in {**values, **extra}.items())
