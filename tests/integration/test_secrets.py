@@ -32,7 +32,7 @@ SOURCE = "abfss://landing@devstoreaccount1.dfs.core.windows.net/data"
 
 @pytest.fixture(scope="module")
 def stack(services: StackFactory, prefect_settings: dict[str, str]) -> dict[str, str]:
-    return services("prefect", "azurite", "spark")
+    return services("prefect", "azurite", "spark", "spark-cluster")
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,7 @@ def environment(stack: dict[str, str], identity: ScopedIdentity) -> dict[str, st
         "IT_SAS_SAS_TOKEN": SAS,  # a signature Azurite refuses
         "IT_SAS_ENDPOINT_URL": stack["AUTOLOADER_AZURE_BLOB_ENDPOINT"],
         **identity.environ("IT_ID"),  # a MinIO identity that reads one bucket
+        "AUTOLOADER_SPARK_CLUSTERS": stack["AUTOLOADER_SPARK_CLUSTERS"],  # `standalone`
     }
     return api_environment(stack, "it_secrets", **credential, AUTOLOADER_TASK_RETRIES="0")
 
@@ -120,19 +121,35 @@ def spark_ui_pages(ui: str) -> dict[str, str]:
     return pages
 
 
+def executor_logs(connect_log: Path) -> str:
+    """What the standalone cluster's executors wrote (each worker keeps them per application)."""
+    files = sorted(connect_log.parent.glob("worker-*/app-*/*/std*"))
+    return "\n".join(f.read_text(errors="replace") for f in files)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "ui", "log"),
+    [
+        ("default", "AUTOLOADER_SPARK_UI_URL", "AUTOLOADER_SPARK_LOG"),
+        ("standalone", "AUTOLOADER_SPARK_CLUSTER_UI_URL", "AUTOLOADER_SPARK_CLUSTER_LOG"),
+    ],
+)
 def test_a_run_read_through_spark_keeps_its_credential_out_of_every_log(
     api: ApiProcess,
     worker: WorkerProcess,
-    environment: dict[str, str],
     stack: dict[str, str],
     identity: ScopedIdentity,
+    cluster: str,
+    ui: str,
+    log: str,
 ) -> None:
     _, key = api.tenant(scopes=("write",))
     body = {
         "name": f"scoped-{uuid.uuid4().hex[:6]}",
         "source": {"uri": f"s3://{identity.bucket}/in", "credential_ref": "env:IT_ID"},
         "format": {"type": "csv"},
-        "destination": {"catalog": "lake", "namespace": "it_secrets", "table": "scoped"},
+        "destination": {"catalog": "lake", "namespace": "it_secrets", "table": f"on_{cluster}"},
+        "cluster": cluster,
     }
     with api.client(key) as client:
         created = client.post("/api/v1/ingestions", json=body)
@@ -152,13 +169,12 @@ def test_a_run_read_through_spark_keeps_its_credential_out_of_every_log(
         "the run's logs (API)": run_logs,
         "Prefect's logs of the run": "\n".join(prefect_call(prefect_logs)),
         "the worker's log": worker.tail(2_000_000),
-        "the Spark server's log": Path(stack["AUTOLOADER_SPARK_LOG"]).read_text(errors="replace"),
-        **{
-            f"the Spark UI ({page})": text
-            for page, text in spark_ui_pages(stack["AUTOLOADER_SPARK_UI_URL"]).items()
-        },
+        "the Spark server's log": Path(stack[log]).read_text(errors="replace"),
+        "the executors' logs": executor_logs(Path(stack[log])),
+        **{f"the Spark UI ({page})": text for page, text in spark_ui_pages(stack[ui]).items()},
     }
     assert "orders.csv" in places["the Spark UI (sql?details=true&planDescription=true)"]
+    assert (cluster == "standalone") == bool(places["the executors' logs"])  # read, where there are
     for secret in (identity.secret_access_key, identity.session_token):
         leaks = [place for place, text in places.items() if secret in text]
         assert not leaks, f"a secret of the credential shows in {leaks}"

@@ -114,8 +114,10 @@ class S3Connection(Connection):
                 "(or anonymous=true) to read this source"
             )
         settings[f"{bucket}aws.credentials.provider"] = provider
+        # The store the listing reached: the credential's endpoint, or AWS's own (an empty
+        # endpoint), never one the cluster's configuration happens to name.
+        settings[f"{bucket}endpoint"] = self.endpoint_url or ""
         if self.endpoint_url:
-            settings[f"{bucket}endpoint"] = self.endpoint_url
             settings[f"{bucket}path.style.access"] = "true"
             secure = self.endpoint_url.lower().startswith("https://")
             settings[f"{bucket}connection.ssl.enabled"] = str(secure).lower()

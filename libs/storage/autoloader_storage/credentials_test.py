@@ -90,6 +90,17 @@ def test_spark_reads_an_s3_bucket_with_the_credential_and_no_shared_filesystem()
     }
 
 
+def test_an_s3_credential_without_an_endpoint_reads_aws_not_the_clusters_endpoint() -> None:
+    environ = {"X_ACCESS_KEY_ID": "AKIA1", "X_SECRET_ACCESS_KEY": "s"}
+
+    settings = resolve("env:X", StoreKind.S3, environ).spark_settings(
+        parse_source_uri("s3://b-1/x")
+    )
+
+    assert settings["fs.s3a.bucket.b-1.endpoint"] == ""
+    assert "fs.s3a.bucket.b-1.path.style.access" not in settings
+
+
 def test_an_azure_credential_for_another_account_is_refused_for_listing_and_spark() -> None:
     source = parse_source_uri("abfss://inbox@acme01.dfs.core.windows.net/data")
     connection = resolve(
