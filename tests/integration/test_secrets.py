@@ -102,6 +102,11 @@ def test_a_run_failing_on_a_sas_source_keeps_the_signature_nowhere(
     assert "sig=" not in everything.replace("sig=***", "")
 
 
+# Every execution the UI keeps (spark.sql.ui.retainedExecutions, 1000 by default) with its plan;
+# the REST API's own default is the first 20.
+SQL_EXECUTIONS = "sql?details=true&planDescription=true&length=1000"
+
+
 def spark_ui_pages(ui: str) -> dict[str, str]:
     """What the Spark UI shows of the application: its environment and SQL executions (REST)
     and its Spark Connect tab, where each statement's plan is printed."""
@@ -109,7 +114,7 @@ def spark_ui_pages(ui: str) -> dict[str, str]:
     with httpx.Client(base_url=ui, timeout=30, follow_redirects=True) as client:
         (application,) = client.get("/api/v1/applications").json()
         base = f"/api/v1/applications/{application['id']}"
-        for name in ("environment", "sql?details=true&planDescription=true", "jobs", "stages"):
+        for name in ("environment", SQL_EXECUTIONS, "jobs", "stages"):
             answer = client.get(f"{base}/{name}")
             assert answer.status_code == 200, (name, answer.text[:300])
             pages[name] = answer.text
@@ -173,7 +178,7 @@ def test_a_run_read_through_spark_keeps_its_credential_out_of_every_log(
         "the executors' logs": executor_logs(Path(stack[log])),
         **{f"the Spark UI ({page})": text for page, text in spark_ui_pages(stack[ui]).items()},
     }
-    assert "orders.csv" in places["the Spark UI (sql?details=true&planDescription=true)"]
+    assert "orders.csv" in places[f"the Spark UI ({SQL_EXECUTIONS})"]
     assert (cluster == "standalone") == bool(places["the executors' logs"])  # read, where there are
     for secret in (identity.secret_access_key, identity.session_token):
         leaks = [place for place, text in places.items() if secret in text]
