@@ -19,7 +19,7 @@ from autoloader_metadata.enums import FileFormat, FileStatus, SchemaEvolution
 from autoloader_metadata.ledger import FileLedger
 from autoloader_metadata.models import LedgerFile, SchemaVersion
 from autoloader_model.ingestion import Ingestion
-from loading_support import LATER, discover_and_claim, ingest, new_ingestion
+from loading_support import LATER, discover_and_claim, ingest, new_ingestion, spark_access
 from pyspark.sql import Row, SparkSession
 from pyspark.sql.connect.dataframe import DataFrame as ConnectDataFrame
 from sqlalchemy import select
@@ -397,7 +397,12 @@ def test_a_lone_files_lineage_columns_read_as_spark_reports_them(
         with transaction(sessions) as session:
             batch = FileLedger(session).claim_batch(ingestion.id, 1, 10**12)
         assert batch is not None and len(batch.files) == 1
-        assert load_claimed_batch(sessions, spark, ingestion, batch).rows == 1
+        assert (
+            load_claimed_batch(
+                sessions, spark, ingestion, batch, access=spark_access(ingestion, place)
+            ).rows
+            == 1
+        )
 
     loaded = rows_of(spark, ingestion, "id, _source_file, _source_modified_at")
     as_spark_reports = load_files(

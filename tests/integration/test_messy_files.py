@@ -13,7 +13,13 @@ from autoloader_metadata.enums import BatchStatus, ColumnNames, FileFormat, File
 from autoloader_metadata.ledger import DEFAULT_MAX_ATTEMPTS
 from autoloader_metadata.models import Batch, LedgerFile
 from autoloader_model.ingestion import Ingestion
-from loading_support import NAMESPACE, discover_and_claim, files_by_name, new_ingestion
+from loading_support import (
+    NAMESPACE,
+    discover_and_claim,
+    files_by_name,
+    new_ingestion,
+    spark_access,
+)
 from pyspark.sql import SparkSession
 from pyspark.sql.types import ArrayType, LongType, StructField, StructType
 from sqlalchemy import select
@@ -77,7 +83,9 @@ def test_a_messy_csv_batch_loads_its_good_files_and_fails_each_bad_one_by_catego
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None and len(batch.files) == 7  # one batch
 
-    result = load_claimed_batch(sessions, spark, ingestion, batch)
+    result = load_claimed_batch(
+        sessions, spark, ingestion, batch, access=spark_access(ingestion, place)
+    )
 
     files = files_by_name(sessions, ingestion)
     assert outcome(files) == {
@@ -117,7 +125,12 @@ def test_a_messy_csv_batch_loads_its_good_files_and_fails_each_bad_one_by_catego
     place.put({"h_later.csv": b"id,name,amount\n5,epsilon,50.0\n"})
     later = discover_and_claim(sessions, ingestion, place)
     assert later is not None and [f.path.rsplit("/", 1)[1] for f in later.files] == ["h_later.csv"]
-    assert load_claimed_batch(sessions, spark, ingestion, later).rows == 1
+    assert (
+        load_claimed_batch(
+            sessions, spark, ingestion, later, access=spark_access(ingestion, place)
+        ).rows
+        == 1
+    )
 
 
 def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
@@ -140,7 +153,7 @@ def test_json_names_at_every_level_load_and_a_string_in_a_bigint_column_fails(
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None
 
-    load_claimed_batch(sessions, spark, ingestion, batch)
+    load_claimed_batch(sessions, spark, ingestion, batch, access=spark_access(ingestion, place))
 
     files = files_by_name(sessions, ingestion)
     assert outcome(files) == {
@@ -192,7 +205,7 @@ def test_parquet_map_values_and_array_elements_keep_their_names_and_a_wrong_type
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None and len(batch.files) == 3
 
-    load_claimed_batch(sessions, spark, ingestion, batch)
+    load_claimed_batch(sessions, spark, ingestion, batch, access=spark_access(ingestion, place))
 
     with sessions() as session:
         rows = session.execute(
@@ -230,7 +243,9 @@ def test_an_error_naming_no_file_splits_the_batch_until_only_the_culprit_fails(
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None and len(batch.files) == 6
 
-    result = load_claimed_batch(sessions, spark, ingestion, batch)
+    result = load_claimed_batch(
+        sessions, spark, ingestion, batch, access=spark_access(ingestion, place)
+    )
 
     files = files_by_name(sessions, ingestion)
     assert {n for n, f in files.items() if f.status is FileStatus.FAILED} == {"3b_ambiguous.json"}
@@ -276,7 +291,7 @@ def test_snake_case_names_load_and_names_that_collide_fail_the_file_naming_both(
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None
 
-    load_claimed_batch(sessions, spark, ingestion, batch)
+    load_claimed_batch(sessions, spark, ingestion, batch, access=spark_access(ingestion, place))
 
     files = files_by_name(sessions, ingestion)
     assert outcome(files) == {"a.csv": ("loaded", None), "b.csv": ("failed", "schema_mismatch")}
@@ -298,7 +313,7 @@ def test_a_file_over_the_size_limit_fails_as_too_large_before_spark_reads_it(
     batch = discover_and_claim(sessions, ingestion, place)
     assert batch is not None
 
-    load_claimed_batch(sessions, spark, ingestion, batch)
+    load_claimed_batch(sessions, spark, ingestion, batch, access=spark_access(ingestion, place))
 
     files = files_by_name(sessions, ingestion)
     assert outcome(files) == {"small.csv": ("loaded", None), "big.csv": ("failed", "too_large")}

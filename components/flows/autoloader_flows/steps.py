@@ -306,7 +306,7 @@ def load_next_batch(
             ingestion,
             batch,
             settings().max_file_attempts,
-            spark_access_of(ingestion),
+            access=spark_access_of(ingestion),
         )
     except Exception:
         try:

@@ -103,12 +103,16 @@ def load_claimed_batch(
     ingestion: Ingestion,
     batch: ClaimedBatch,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    access: Mapping[str, str] | None = None,
+    *,
+    access: Mapping[str, str],
 ) -> BatchResult:
     """Loads the batch and records its outcome. A failure that names no file and is not the
     cluster's (a column name, a file that breaks the read without saying so) splits the batch
     in halves, each loaded on its own, down to the one file to blame: the good files load in
-    this run, each part in its own Iceberg snapshot tagged with its own batch id."""
+    this run, each part in its own Iceberg snapshot tagged with its own batch id.
+
+    `access`: the Hadoop settings that read the source with the ingestion's identity
+    (ReachPolicy.spark_access); required, so that no caller reads with the cluster's by default."""
     spec = load_spec(ingestion, _stored_schema(sessions, ingestion.id), access)
     files = [
         FileToLoad(f.id, spark_path_of(f.path), f.modified_at, f.size, f.replaces_rows, f.etag)
