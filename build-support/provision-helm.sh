@@ -28,8 +28,8 @@ mkdir -p "$TOOLS"
 pack() { # pack OUT DIR ENTRY...
   local out="$1" dir="$2"; shift 2
   tar --sort=name --mtime='2025-01-01 00:00Z' --owner=0 --group=0 --numeric-owner \
-    -C "$dir" -cf - "$@" | gzip -n > "$out.tmp"
-  mv "$out.tmp" "$out"
+    -C "$dir" -cf - "$@" | gzip -n > "$out.tmp.$$"
+  mv "$out.tmp.$$" "$out"  # per-process: two first runs at once must not clash
 }
 
 if [ ! -f "$helm_tarball" ]; then
