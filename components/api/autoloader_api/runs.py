@@ -81,6 +81,7 @@ def run_out(
     ingestion_id: uuid.UUID,
     loaded: Loaded | None,
     summary: dict[str, Any] | None = None,
+    prefect_ui_url: str | None = None,
 ) -> RunOut:
     loaded = loaded or Loaded()
     trigger = next((t.split(":", 1)[1] for t in run.tags if t.startswith("trigger:")), None)
@@ -126,6 +127,9 @@ def run_out(
         ),
         files_cleaned=int(summary.get("files_cleaned", 0)) if summary else None,
         cleanup_failures=int(summary.get("cleanup_failures", 0)) if summary else None,
+        prefect_url=f"{prefect_ui_url.rstrip('/')}/runs/flow-run/{run.id}"
+        if prefect_ui_url
+        else None,
     )
 
 

@@ -173,6 +173,9 @@ class RunOut(BaseModel):
         description="From the run's summary: cleanups that failed (recorded on each file as "
         "cleanup_error, retried by the next run).",
     )
+    prefect_url: str | None = Field(
+        default=None, description="The run's page in Prefect's UI (when its address is set)."
+    )
 
 
 class RunAccepted(BaseModel):

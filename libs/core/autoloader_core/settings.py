@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     reconcile_every_seconds: float = Field(
         default=30, gt=0, description="Period of the workers' reconciliation loop."
     )
+    prefect_ui_url: str | None = Field(
+        default=None,
+        description="Prefect's UI as people reach it (http://prefect:4200): runs link to it.",
+    )
+    console_url: str | None = Field(
+        default=None,
+        description="The web console as people reach it (https://autoloader.example/ui): "
+        "each Prefect deployment's description links to its ingestion's page there.",
+    )
     api_host: str = Field(default="127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API listens on.")
     admin_api_key: SecretStr | None = Field(

@@ -30,6 +30,7 @@ URL_SETTINGS = (
     ("GCS emulator", "AUTOLOADER_GCS_ENDPOINT"),
     ("Worker metrics", "AUTOLOADER_WORKER_METRICS_URL"),
     ("Autoloader API", "AUTOLOADER_API_URL"),
+    ("Web console", "AUTOLOADER_CONSOLE_URL"),
 )
 
 
@@ -189,7 +190,11 @@ def _provision(args: argparse.Namespace) -> int:
     else:
         provision.ensure_moto(python)
     provision.azurite_binary()
-    print("Provisioned: PostgreSQL, Java, the stack venv, Spark jars, the S3 store, Azurite.")
+    provision.chromium()
+    print(
+        "Provisioned: PostgreSQL, Java, the stack venv, Spark jars, the S3 store, Azurite, "
+        "Chromium."
+    )
     return 0
 
 

@@ -46,7 +46,13 @@ class DeploymentSpec:
     description: str = field(default="", compare=False)
 
     @classmethod
-    def of(cls, ingestion: Ingestion, work_pool: str, work_queue: str) -> DeploymentSpec:
+    def of(
+        cls,
+        ingestion: Ingestion,
+        work_pool: str,
+        work_queue: str,
+        console_url: str | None = None,
+    ) -> DeploymentSpec:
         return cls(
             name=deployment_name(ingestion.id),
             parameters={"ingestion_id": str(ingestion.id)},
@@ -61,7 +67,7 @@ class DeploymentSpec:
             cron=ingestion.spec.schedule.cron,
             timezone=ingestion.spec.schedule.timezone or "UTC",
             paused=ingestion.paused,
-            description=f"Autoloader ingestion {ingestion.name!r}",
+            description=describe(ingestion, console_url),
         )
 
     def differences(self, deployment: DeploymentResponse) -> list[str]:
@@ -89,6 +95,21 @@ class DeploymentSpec:
             "schedule": (self.cron, self.timezone) if self.cron else None,
         }
         return [name for name in wanted if wanted[name] != found[name]]
+
+
+def describe(ingestion: Ingestion, console_url: str | None) -> str:
+    """What Prefect's deployments page shows of an ingestion (its name is only an id there):
+    name, tenant, source and table, and a link to its page in the console."""
+    destination = ingestion.spec.destination
+    lines = [
+        f"Autoloader ingestion **{ingestion.name}**",
+        f"- tenant: `{ingestion.tenant_id}`",
+        f"- source: `{ingestion.spec.source.uri}`",
+        f"- table: `{destination.catalog}.{destination.namespace}.{destination.table}`",
+    ]
+    if console_url:
+        lines.append(f"- console: {console_url.rstrip('/')}/#/ingestions/{ingestion.id}")
+    return "\n".join(lines)
 
 
 def _schedule_of(deployment: DeploymentResponse) -> tuple[str, str] | None:

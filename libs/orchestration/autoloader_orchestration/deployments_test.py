@@ -80,6 +80,18 @@ def test_the_deployment_carries_only_the_ingestion_id_and_its_tags() -> None:
     assert spec.concurrency_limit == 1
 
 
+def test_the_description_says_which_ingestion_and_links_to_the_console() -> None:
+    row = ingestion()
+    spec = DeploymentSpec.of(row, "autoloader", "default", console_url="http://al.example/ui/")
+
+    assert "**orders**" in spec.description
+    assert f"tenant: `{row.tenant_id}`" in spec.description
+    assert "source: `s3://landing/orders/`" in spec.description
+    assert "table: `lake.sales.orders`" in spec.description
+    assert f"http://al.example/ui/#/ingestions/{row.id}" in spec.description
+    assert "console" not in DeploymentSpec.of(row, "autoloader", "default").description
+
+
 def test_a_paused_ingestion_has_a_paused_deployment() -> None:
     assert DeploymentSpec.of(ingestion(status=IngestionStatus.PAUSED), "p", "q").paused
 

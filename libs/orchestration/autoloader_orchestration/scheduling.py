@@ -38,7 +38,9 @@ class Orchestrator:
             high_memory_threshold=self.settings.high_memory_threshold_bytes,
             override=ingestion.spec.work_queue,
         )
-        return DeploymentSpec.of(ingestion, self.settings.work_pool, queue)
+        return DeploymentSpec.of(
+            ingestion, self.settings.work_pool, queue, console_url=self.settings.console_url
+        )
 
     @staticmethod
     def pending_bytes(session: Session, ingestion_id: uuid.UUID) -> int:

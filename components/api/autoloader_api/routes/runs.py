@@ -57,7 +57,8 @@ async def list_runs(
         )
     run_ids = [run.id for run in runs]
     loaded = await services.db.read(lambda s: loaded_by_runs(s, run_ids))
-    items = [run_out(run, ingestion_id, loaded.get(run.id)) for run in runs]
+    ui = services.settings.prefect_ui_url
+    items = [run_out(run, ingestion_id, loaded.get(run.id), prefect_ui_url=ui) for run in runs]
     return Page(items=items, pagination=Pagination(limit=limit, offset=offset, total=total))
 
 
@@ -67,7 +68,7 @@ async def get_run(run_id: uuid.UUID, principal: Reader, services: ServicesDep) -
     run, ingestion = await read_owned_run(services, principal.tenant_id, run_id)
     loaded = await services.db.read(lambda s: loaded_by_runs(s, [run.id]).get(run.id))
     summary = await summary_of(services, run.id) if run.state and run.state.is_final() else None
-    return run_out(run, ingestion.id, loaded, summary)
+    return run_out(run, ingestion.id, loaded, summary, services.settings.prefect_ui_url)
 
 
 @router.get("/runs/{run_id}/logs", responses=errors(422, 503))
@@ -112,4 +113,4 @@ async def cancel_run(run_id: uuid.UUID, principal: Writer, services: ServicesDep
     async with services.prefect_call():
         run = await Runs(services.prefect).cancel(run_id)
     loaded = await services.db.read(lambda s: loaded_by_runs(s, [run.id]).get(run.id))
-    return run_out(run, ingestion.id, loaded)
+    return run_out(run, ingestion.id, loaded, prefect_ui_url=services.settings.prefect_ui_url)

@@ -25,7 +25,13 @@ def start(ctx: StackContext) -> None:
         )
     port = ctx.port("api", 8000)
     url = f"http://{HOST}:{port}"
-    env = {**demo_environment(ctx), "AUTOLOADER_API_PORT": str(port), "AUTOLOADER_API_URL": url}
+    env = {
+        **demo_environment(ctx),
+        "AUTOLOADER_API_PORT": str(port),
+        "AUTOLOADER_API_URL": url,
+        # Deployments link to the console; runs link to Prefect's UI.
+        "AUTOLOADER_CONSOLE_URL": f"{url}/ui",
+    }
     api = process.start(
         "api", [sys.executable, str(pex)], ctx.service_dir("api") / "api.log", env=env
     )
@@ -33,6 +39,7 @@ def start(ctx: StackContext) -> None:
     ctx.save()
     process.wait_until(api, lambda: health.http_ok(f"{url}/ready"), 120, "its /ready endpoint")
     ctx.settings["AUTOLOADER_API_URL"] = url
+    ctx.settings["AUTOLOADER_CONSOLE_URL"] = f"{url}/ui"
     ctx.save()
     print(
         process.run(
