@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from autoloader_api import errors
+from autoloader_api import console, errors
 from autoloader_api.limits import RequestLimits
 from autoloader_api.metrics import RequestMetrics
 from autoloader_api.operation_ids import operation_id
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schema_versions,
         clusters,
         admin,
+        console,
     ):
         app.include_router(module.router)
     return app

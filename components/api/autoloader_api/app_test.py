@@ -1,8 +1,12 @@
 import asyncio
+from pathlib import Path
 
 import httpx
+from fastapi.responses import FileResponse
 
+from autoloader_api import console
 from autoloader_api.app import create_app
+from autoloader_api.openapi_document import render
 from autoloader_core import __version__
 
 
@@ -34,3 +38,55 @@ def test_every_operation_has_a_short_unique_id_and_a_tag() -> None:
     assert all(operation.get("tags") for operation in operations)
     assert all(len(i) <= 40 and "api_v1" not in i for i in ids), ids
     assert {"ingestions_create", "ingestions_list", "ingestions_validate", "runs_get"} <= set(ids)
+
+
+def test_the_committed_openapi_document_is_current() -> None:
+    """components/api/autoloader_api/openapi.json is what the console's types are generated from."""
+    committed = Path("components/api/autoloader_api/openapi.json").read_text()
+    assert committed == render(), "the API changed: run ./dev openapi and commit the result"
+
+
+def test_the_root_leads_to_the_console() -> None:
+    response = get("/")
+    assert response.status_code == 307
+    assert response.headers["location"] == "/ui/"
+
+
+def built_console(root: Path) -> Path:
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><div id=root></div>")
+    (root / "assets" / "index-abc.js").write_text("console.log(1)")
+    return root
+
+
+def test_console_pages_are_its_index_and_assets_are_files(tmp_path: Path) -> None:
+    root = built_console(tmp_path / "console")
+
+    page = console.page("ingestions/123", root)
+    asset = console.page("assets/index-abc.js", root)
+
+    assert isinstance(page, FileResponse) and page.path == root / "index.html"
+    assert page.headers["cache-control"] == "no-cache"
+    assert isinstance(asset, FileResponse) and Path(asset.path) == root / "assets" / "index-abc.js"
+    assert asset.media_type == "text/javascript"
+    assert "immutable" in asset.headers["cache-control"]
+    for response in (page, asset):
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "default-src 'none'" in policy
+        assert "unsafe-inline" not in policy
+
+
+def test_the_console_never_serves_a_file_outside_its_folder(tmp_path: Path) -> None:
+    root = built_console(tmp_path / "console")
+    (tmp_path / "secret.txt").write_text("no")
+
+    response = console.page("../secret.txt", root)
+
+    assert isinstance(response, FileResponse) and response.path == root / "index.html"
+
+
+def test_an_api_without_the_console_built_says_how_to_build_it(tmp_path: Path) -> None:
+    response = console.page("", tmp_path)
+
+    assert response.status_code == 404
+    assert b"./dev ui" in response.body
