@@ -28,6 +28,7 @@ class ApiProcess:
         log: Path,
         ready_path: str = "/ready",
         args: Sequence[str] = (),
+        command: Sequence[str] = (sys.executable, "-m", "autoloader_api.main"),
     ) -> None:
         self.port = free_port()
         self.admin_key = new_key()
@@ -51,7 +52,7 @@ class ApiProcess:
         assert self.admin_key not in bootstrap.stdout + bootstrap.stderr  # never printed
         self._out = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "autoloader_api.main", *args],
+            [*command, *args],
             env=self.env,
             stdout=self._out,
             stderr=subprocess.STDOUT,

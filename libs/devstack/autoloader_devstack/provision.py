@@ -197,6 +197,27 @@ def postgres_bin() -> Path:
     )
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def chromium() -> Path:
+    """Debian's Chromium, which the web console's browser tests drive (Playwright's own browser
+    download is not reachable here), installed with apt when missing."""
+    if CHROMIUM.is_file():
+        return CHROMIUM
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing Chromium with apt-get for the console's browser tests (once)...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(["apt-get", "update", "-q"], "apt-get update", env=env)
+        run(["apt-get", "install", "-y", "-q", "chromium"], "installing Chromium", env=env)
+        if CHROMIUM.is_file():
+            return CHROMIUM
+    raise SetupError(
+        f"Chromium was not found at {CHROMIUM}; the web console's browser tests need it.\n"
+        "Install it with `apt-get install chromium`."
+    )
+
+
 def _find_postgres_bin() -> Path | None:
     versions = sorted(
         Path("/usr/lib/postgresql").glob("*/bin/initdb"),
