@@ -24,6 +24,7 @@ from support import StackFactory, csv_of
 
 RUN_TIMEOUT_MS = 240_000  # a run on a cold Spark server (the first creates the table)
 PREVIEW_TIMEOUT_MS = 180_000
+SCHEDULER_TIMEOUT_MS = 150_000
 NAMESPACE = "it_console"
 CONSOLE_URL = "http://console.example/ui"
 
@@ -197,11 +198,35 @@ def test_a_data_engineer_works_through_the_console(
     page.get_by_role("button", name="Resume").click()
     expect(page.locator("h1 .badge")).to_have_text("active")
 
-    # The home page: the ingestion with its schedule, last run and files.
+    # A full refresh shows what it would do (its dry run) and does nothing until confirmed.
+    page.get_by_role("button", name="Refresh full…").click()
+    plan = page.get_by_role("dialog", name="Confirm the refresh")
+    expect(plan).to_contain_text("deletes 8 rows and loads 3 files again")
+    plan.get_by_role("button", name="Cancel").click()
+    expect(plan).to_have_count(0)
+
+    # Edit: the wizard opens with the ingestion as stored; a daily schedule is saved (If-Match).
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Source URI")).to_have_value(place.uri)
+    page.get_by_role("button", name="4. Schedule").click()
+    page.get_by_label("Preset").select_option(label="Daily at 02:00")
+    page.get_by_label("Time zone").fill("Europe/Paris")
+    expect(page.get_by_test_id("schedule-words")).to_have_text("at 02:00, Europe/Paris")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+    page.get_by_role("status").get_by_role("link", name=name).click()
+    expect(page.locator(".card", has_text="Destination")).to_contain_text("at 02:00, Europe/Paris")
+
+    # The home page: the ingestion with its schedule, last and next run, and files.
     page.get_by_role("link", name="Ingestions").click()
     row = page.get_by_test_id("ingestions").locator("tr", has_text=name)
-    expect(row).to_contain_text("manual only")
+    expect(row).to_contain_text("at 02:00, Europe/Paris")
     expect(row).to_contain_text("Completed")
+    # The next run is one Prefect's scheduler made (it runs once a minute or so).
+    expect(row.locator("td").nth(4)).to_contain_text(
+        re.compile(r"in \d+ (h|min)"), timeout=SCHEDULER_TIMEOUT_MS
+    )
     browser.shot("08-ingestions")
 
     # A read-only key of the same tenant sees everything and no control that writes.
@@ -218,7 +243,7 @@ def test_a_data_engineer_works_through_the_console(
     expect(page.get_by_test_id("files").get_by_role("checkbox")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("Reprocess"))).to_have_count(0)
     expect(page.get_by_role("heading", name="Refresh")).to_have_count(0)
-    expect(page.get_by_test_id("runs").locator("tbody tr")).to_have_count(3)
+    expect(page.get_by_test_id("runs").locator("tbody tr", has_text="Completed")).to_have_count(3)
     browser.shot("09-read-only")
     page.goto(f"{api.base_url}/ui/#/new")
     expect(page.get_by_role("alert")).to_contain_text("may only read")
