@@ -28,8 +28,8 @@ export function usePreview(body: PreviewBody, onFields: (fields: Record<string, 
 
   useEffect(() => {
     const spec = JSON.parse(text) as PreviewBody;
+    const id = ++latest.current; // any preview still running is for an older spec now
     if (!ready(spec)) return;
-    const id = ++latest.current;
     const timer = window.setTimeout(async () => {
       setState((s) => ({ ...s, running: true, error: null }));
       try {
@@ -69,13 +69,13 @@ export function PreviewPanel({ preview }: { preview: ReturnType<typeof usePrevie
       {waiting ? (
         <p className="muted">Give a source URI and a destination namespace and table to preview.</p>
       ) : null}
-      {running ? (
+      {running && !waiting ? (
         <p className="muted" role="status">
           Reading a sample of the files…
         </p>
       ) : null}
-      <ErrorBox error={error} />
-      {result && result.status === "completed" ? <PreviewResult result={result} /> : null}
+      {!waiting ? <ErrorBox error={error} /> : null}
+      {!waiting && result && result.status === "completed" ? <PreviewResult result={result} /> : null}
     </aside>
   );
 }

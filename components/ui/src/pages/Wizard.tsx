@@ -1,6 +1,6 @@
 // Create (or change) an ingestion in five steps, with a live preview beside the form.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type ReactNode, useCallback, useEffect, useMemo, useState } from "react";
+import { type ReactNode, useCallback, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { ApiError, call } from "../api/client";
 import {
@@ -84,6 +84,7 @@ function WizardForm({ existing }: { existing: Ingestion | null }) {
     onError: (error) => {
       const fields = error instanceof ApiError ? error.fields : {};
       setSaveErrors(fields);
+      // A field the API named leads to its step.
       const first = Object.keys(fields)[0];
       if (first !== undefined) setStep(stepOfField(first));
     },
@@ -93,12 +94,6 @@ function WizardForm({ existing }: { existing: Ingestion | null }) {
       call<RunAccepted>(`/api/v1/ingestions/${ingestionId}/run`, { method: "POST" }),
     onSuccess: (run) => navigate(`/runs/${run.run_id}`),
   });
-
-  useEffect(() => {
-    // A field the API named leads to its step.
-    const first = Object.keys(saveErrors)[0];
-    if (first !== undefined) setStep(stepOfField(first));
-  }, [saveErrors]);
 
   if (!canWrite) return <ErrorBox error={new Error("This key may only read: it cannot create or change ingestions.")} />;
 
