@@ -25,6 +25,20 @@ export type SchemaEvolution = Schemas["SchemaEvolution"];
 export type CorruptRecords = Schemas["CorruptRecords"];
 export type ColumnNames = Schemas["ColumnNames"];
 export type IngestionStatus = Schemas["IngestionStatus"];
+export type RunStateType = Schemas["StateType"];
+
+/** Every run state but SCHEDULED: the runs that happened or are happening. A frequent schedule
+ * keeps many runs scheduled ahead, and the API lists those first. */
+export const RAN_STATES: RunStateType[] = [
+  "PENDING",
+  "RUNNING",
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "CRASHED",
+  "PAUSED",
+  "CANCELLING",
+];
 
 export type ScheduleSpec = Schemas["ScheduleSpec"];
 

@@ -2,8 +2,16 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { call } from "../api/client";
-import type { Ingestion, Page, Refreshed, Run, RunAccepted, SchemaVersion } from "../api/types";
+import { call, query } from "../api/client";
+import {
+  type Ingestion,
+  type Page,
+  RAN_STATES,
+  type Refreshed,
+  type Run,
+  type RunAccepted,
+  type SchemaVersion,
+} from "../api/types";
 import { Badge, Empty, ErrorBox, Loading, RunState } from "../parts/common";
 import { useSession } from "../session";
 import { bytes, count, duration, schedule, timestamp, when } from "../words";
@@ -217,14 +225,34 @@ function Refreshes({ ingestion, onDone }: { ingestion: Ingestion; onDone: () => 
 
 function Runs({ ingestionId }: { ingestionId: string }) {
   const runs = useQuery({
-    queryKey: ["runs", ingestionId, "all"],
-    queryFn: () => call<Page<Run>>(`/api/v1/ingestions/${ingestionId}/runs?limit=25`),
+    queryKey: ["runs", ingestionId, "ran"],
+    queryFn: () =>
+      call<Page<Run>>(`/api/v1/ingestions/${ingestionId}/runs${query({ limit: 25, state: RAN_STATES })}`),
     refetchInterval: 5_000,
+  });
+  // Runs scheduled ahead: how many, and the soonest (the API lists the farthest first).
+  const ahead = useQuery({
+    queryKey: ["runs", ingestionId, "scheduled"],
+    queryFn: async () => {
+      const path = `/api/v1/ingestions/${ingestionId}/runs`;
+      const first = await call<Page<Run>>(`${path}${query({ limit: 1, state: ["SCHEDULED"] })}`);
+      const total = first.pagination.total ?? first.items.length;
+      if (total <= 1) return { total, soonest: first.items[0] ?? null };
+      const last = await call<Page<Run>>(`${path}${query({ limit: 1, offset: total - 1, state: ["SCHEDULED"] })}`);
+      return { total, soonest: last.items[0] ?? null };
+    },
+    refetchInterval: 15_000,
   });
   return (
     <div className="card wide">
       <h2>Runs</h2>
-      <ErrorBox error={runs.error} />
+      {ahead.data && ahead.data.total > 0 ? (
+        <p className="muted" data-testid="scheduled-ahead">
+          {count(ahead.data.total)} scheduled ahead
+          {ahead.data.soonest ? `, the next due ${when(ahead.data.soonest.expected_start_time)}` : ""}.
+        </p>
+      ) : null}
+      <ErrorBox error={runs.error ?? ahead.error} />
       {runs.isPending ? <Loading what="runs" /> : null}
       {runs.data && runs.data.items.length === 0 ? <Empty>No runs yet.</Empty> : null}
       {runs.data && runs.data.items.length > 0 ? (

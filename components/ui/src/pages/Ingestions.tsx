@@ -3,10 +3,10 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
 import { call, query } from "../api/client";
-import type { Ingestion, IngestionStatus, Page, Run } from "../api/types";
+import { type Ingestion, type IngestionStatus, type Page, RAN_STATES, type Run } from "../api/types";
 import { Badge, Empty, ErrorBox, Loading, RunState } from "../parts/common";
 import { useSession } from "../session";
-import { count, previousRun, schedule, when } from "../words";
+import { count, nextRuns, previousRun, schedule, when } from "../words";
 
 const REFRESH_MS = 15_000;
 const LATE_AFTER_MS = 10 * 60_000;
@@ -100,17 +100,17 @@ function IngestionRow({ ingestion }: { ingestion: Ingestion }) {
   });
   const runs = useQuery({
     queryKey: ["runs", ingestion.id, "latest"],
-    queryFn: () => call<Page<Run>>(`/api/v1/ingestions/${ingestion.id}/runs?limit=5`),
+    queryFn: () =>
+      call<Page<Run>>(
+        `/api/v1/ingestions/${ingestion.id}/runs${query({ limit: 1, state: RAN_STATES })}`,
+      ),
     refetchInterval: REFRESH_MS,
   });
   const counts = detail.data?.file_counts ?? {};
   const backlog = (counts.discovered ?? 0) + (counts.claimed ?? 0);
   const failed = counts.failed ?? 0;
-  const items = runs.data?.items ?? [];
-  const next = items
-    .filter((r) => r.state === "SCHEDULED")
-    .sort((a, b) => (a.expected_start_time ?? "").localeCompare(b.expected_start_time ?? ""))[0];
-  const last = items.find((r) => r.state !== "SCHEDULED");
+  const last = runs.data?.items[0];
+  const next = nextRun(ingestion);
   const late = isLate(ingestion, last);
   return (
     <tr className={failed > 0 ? "has-failures" : undefined}>
@@ -135,11 +135,21 @@ function IngestionRow({ ingestion }: { ingestion: Ingestion }) {
           <span className="muted">never</span>
         )}
       </td>
-      <td>{next ? when(next.expected_start_time) : <span className="muted">–</span>}</td>
+      <td title={next ? next.toISOString() : undefined}>
+        {next ? when(next.toISOString()) : <span className="muted">–</span>}
+      </td>
       <td>{detail.data ? `${count(backlog)} files` : "…"}</td>
       <td className={failed > 0 ? "bad-text" : undefined}>{detail.data ? count(failed) : "…"}</td>
     </tr>
   );
+}
+
+/** When the schedule next fires (Prefect schedules by the same cron), if the ingestion is active. */
+function nextRun(ingestion: Ingestion): Date | null {
+  const cron = ingestion.schedule.cron;
+  if (ingestion.status !== "active" || !cron) return null;
+  const upcoming = nextRuns(cron, ingestion.schedule.timezone, 1);
+  return Array.isArray(upcoming) ? (upcoming[0] ?? null) : null;
 }
 
 /** Active, scheduled, and no run has started since the schedule last fired (a while ago). */
