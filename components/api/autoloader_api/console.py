@@ -62,12 +62,8 @@ def page(path: str, root: Path = ASSETS) -> Response:
 
 
 @router.get("/")
-async def root() -> RedirectResponse:
-    return RedirectResponse("/ui/", status_code=307)
-
-
 @router.get("/ui")
-async def console_root() -> RedirectResponse:
+async def to_console() -> RedirectResponse:
     return RedirectResponse("/ui/", status_code=307)
 
 

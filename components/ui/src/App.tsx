@@ -47,14 +47,7 @@ export function App() {
 
   if (key === null || identity.isError) {
     return (
-      <SignIn
-        onKey={signIn}
-        refused={identity.isError ? identity.error : null}
-        onRetry={() => {
-          storeKey(null);
-          setKey(null);
-        }}
-      />
+      <SignIn onKey={signIn} refused={identity.isError ? identity.error : null} />
     );
   }
   if (!session) return <Loading what="your session" />;

@@ -183,11 +183,7 @@ def postgres_bin() -> Path:
     found = _find_postgres_bin()
     if found:
         return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("installing PostgreSQL with apt-get (once)...")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-q"], "apt-get update", env=env)
-        run(["apt-get", "install", "-y", "-q", "postgresql"], "installing PostgreSQL", env=env)
+    if _apt_install("postgresql", "PostgreSQL"):
         found = _find_postgres_bin()
         if found:
             return found
@@ -205,17 +201,23 @@ def chromium() -> Path:
     download is not reachable here), installed with apt when missing."""
     if CHROMIUM.is_file():
         return CHROMIUM
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("installing Chromium with apt-get for the console's browser tests (once)...")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "update", "-q"], "apt-get update", env=env)
-        run(["apt-get", "install", "-y", "-q", "chromium"], "installing Chromium", env=env)
-        if CHROMIUM.is_file():
-            return CHROMIUM
+    if _apt_install("chromium", "Chromium for the console's browser tests") and CHROMIUM.is_file():
+        return CHROMIUM
     raise SetupError(
         f"Chromium was not found at {CHROMIUM}; the web console's browser tests need it.\n"
         "Install it with `apt-get install chromium`."
     )
+
+
+def _apt_install(package: str, what: str) -> bool:
+    """Installs a Debian package where this process may (root, with apt-get); False elsewhere."""
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    log(f"installing {what} with apt-get (once)...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-q"], "apt-get update", env=env)
+    run(["apt-get", "install", "-y", "-q", package], f"installing {what}", env=env)
+    return True
 
 
 def _find_postgres_bin() -> Path | None:

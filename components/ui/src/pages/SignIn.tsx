@@ -4,18 +4,14 @@ import { ErrorBox } from "../parts/common";
 interface SignInProps {
   onKey: (key: string) => void;
   refused: unknown;
-  onRetry: () => void;
 }
 
-export function SignIn({ onKey, refused, onRetry }: SignInProps) {
+export function SignIn({ onKey, refused }: SignInProps) {
   const [key, setKey] = useState("");
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const given = key.trim();
-    if (given) {
-      onRetry();
-      onKey(given);
-    }
+    if (given) onKey(given);
   };
   return (
     <main className="sign-in">

@@ -12,7 +12,7 @@ import {
   SCHEMA_EVOLUTIONS,
 } from "../api/types";
 import { ErrorBox, Loading } from "../parts/common";
-import { Field } from "../parts/Field";
+import { Field, type FieldControl } from "../parts/Field";
 import { useSession } from "../session";
 import { nextRuns, schedule } from "../words";
 import { PreviewPanel, usePreview } from "./Preview";
@@ -169,13 +169,12 @@ interface StepProps {
   errors: Record<string, string>;
 }
 
-type TextProps = StepProps & {
-  name: keyof SpecForm;
-  placeholder?: string;
-  inputMode?: "numeric";
-  "aria-label"?: string;
-  "aria-invalid"?: boolean;
-};
+type TextProps = StepProps &
+  FieldControl & {
+    name: keyof SpecForm;
+    placeholder?: string;
+    inputMode?: "numeric";
+  };
 
 function Text({ form, set, name, placeholder, inputMode, ...aria }: TextProps) {
   return (
@@ -191,13 +190,11 @@ function Text({ form, set, name, placeholder, inputMode, ...aria }: TextProps) {
   );
 }
 
-interface ChoiceProps<T> {
+interface ChoiceProps<T> extends FieldControl {
   value: T;
   options: T[];
   onChange: (v: T) => void;
   name: string;
-  "aria-label"?: string;
-  "aria-invalid"?: boolean;
 }
 
 function Choice<T extends string>({ value, options, onChange, name, ...aria }: ChoiceProps<T>) {
