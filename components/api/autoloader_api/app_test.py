@@ -90,3 +90,21 @@ def test_an_api_without_the_console_built_says_how_to_build_it(tmp_path: Path) -
 
     assert response.status_code == 404
     assert b"./dev ui" in response.body
+
+
+def test_a_missing_asset_is_404_not_the_app(tmp_path: Path) -> None:
+    """A tab built before a deploy asks for old hashed files: they are gone, not HTML."""
+    root = built_console(tmp_path / "console")
+
+    response = console.page("assets/index-old.js", root)
+
+    assert response.status_code == 404
+    assert not isinstance(response, FileResponse)
+
+
+def test_a_path_too_long_for_the_file_system_is_the_app(tmp_path: Path) -> None:
+    root = built_console(tmp_path / "console")
+
+    response = console.page("a" * 3000, root)
+
+    assert isinstance(response, FileResponse) and response.path == root / "index.html"

@@ -37,10 +37,14 @@ router = APIRouter(include_in_schema=False)
 
 
 def _asset(path: str, root: Path) -> Path | None:
-    """The built file at `path` under `root`, or None (never a file outside it)."""
-    candidate = (root / path).resolve()
-    if candidate.is_file() and candidate.is_relative_to(root.resolve()):
-        return candidate
+    """The built file at `path` under `root`, or None (never a file outside it, and None for a
+    name the file system refuses, such as one too long)."""
+    try:
+        candidate = (root / path).resolve()
+        if candidate.is_file() and candidate.is_relative_to(root.resolve()):
+            return candidate
+    except OSError:
+        pass
     return None
 
 
@@ -52,6 +56,9 @@ def page(path: str, root: Path = ASSETS) -> Response:
             status_code=404,
         )
     asset = _asset(path, root) if path else None
+    if asset is None and path.startswith("assets/"):
+        # A hashed file of an earlier build (an old tab after a deploy): gone, not the app's HTML.
+        return JSONResponse({"detail": f"no console asset {path}"}, status_code=404)
     if asset is None:
         # The app's own pages; it never caches, so a new build is picked up at once.
         return FileResponse(index, headers={**HEADERS, "Cache-Control": "no-cache"})
